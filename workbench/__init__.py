@@ -1,0 +1,48 @@
+"""Compute-Network Workbench: model and optimise AI-native national compute networks.
+
+The public API::
+
+    import workbench as wb
+    sc = wb.load_scenario("china-edwc")          # a Scenario (rich HTML in JupyterLab)
+    cov = wb.analyze("coverage", sc, budget_ms=[1, 5, 20])   # an xr.Dataset
+    wb.plugins()                                  # installed plugins as a DataFrame
+"""
+
+from __future__ import annotations
+
+from importlib import metadata as _metadata
+
+from .datasets import list_datasets, load_dataset, load_scenario
+from .errors import (PluginError, Problem, ScenarioError, SchemaError, StudyError, UnitError, WorkbenchError,
+                     WorkbenchWarning)
+from .hookspecs import hookimpl
+from .model import Scenario
+from .plugins import get_plugin_manager, plugins, refresh, register_plugin
+from .schema import get_schema
+
+try:
+    __version__ = _metadata.version("compute-network-workbench")
+except _metadata.PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0+unknown"
+
+
+def analyses():
+    """Registered analyses as a dict name -> :class:`~workbench.plugin_types.AnalysisSpec`."""
+    from .plugins import collect
+
+    return collect("analyses")
+
+
+def analyze(name: str, scenario: Scenario, **params):
+    """Run a registered analysis by name: ``analyze("coverage", sc, budget_ms=[1, 5, 20])``."""
+    specs = analyses()
+    if name not in specs:
+        raise KeyError(f"unknown analysis {name!r}; available: "
+                       + ", ".join(f"{k} ({v.provided_by})" for k, v in specs.items()))
+    return specs[name].func(scenario, **params)
+
+
+__all__ = ["PluginError", "Problem", "Scenario", "ScenarioError", "SchemaError", "StudyError", "UnitError",
+           "WorkbenchError", "WorkbenchWarning", "__version__", "analyses", "analyze", "get_plugin_manager",
+           "get_schema", "hookimpl", "list_datasets", "load_dataset", "load_scenario", "plugins", "refresh",
+           "register_plugin"]

@@ -1,0 +1,58 @@
+"""Core built-in plugin: the core component kinds, shipped datasets, core analyses, readers.
+
+Registered through the same hook machinery third-party plugins use (see
+:data:`workbench.plugins.BUILTIN_PLUGINS`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .hookspecs import hookimpl
+from .plugin_types import AnalysisSpec, DatasetSpec
+
+
+@hookimpl
+def workbench_component_kinds():
+    from .schema import core_kinds
+
+    yield from core_kinds()
+
+
+def _load_china_edwc():
+    from .datasets import load_scenario_file, dataset_path
+
+    return load_scenario_file(dataset_path("china-edwc/scenario.yaml"))
+
+
+def _load_chips():
+    from .datasets import load_catalogue
+
+    return load_catalogue("catalogues/chips.csv", kind="chip")
+
+
+@hookimpl
+def workbench_datasets():
+    yield DatasetSpec("china-edwc", load=_load_china_edwc, kind="scenario",
+                      description="China East-Data-West-Compute: 8 hubs, 10 DC clusters, metro edge sites, "
+                                  "metro populations, chip inventory")
+    yield DatasetSpec("chips", load=_load_chips, kind="catalogue",
+                      description="Accelerator catalogue (dense BF16/FP8 FLOP/s, HBM, TDP, scale-up links)")
+
+
+@hookimpl
+def workbench_analyses():
+    from .analyses.coverage import coverage
+
+    yield AnalysisSpec("coverage", func=coverage,
+                       description="Share of population inside 1/5/20 ms one-way compute circles")
+
+
+@hookimpl(trylast=True)
+def workbench_read_topology(path: Path, format: str | None):
+    from .io.topology import read_topology
+
+    fmt = (format or Path(path).suffix.lstrip(".")).lower()
+    if fmt not in ("graphml", "gml", "xml"):
+        return None
+    return read_topology(path, format=format)

@@ -1,0 +1,84 @@
+"""The workbench's error and warning hierarchy.
+
+Every message says what failed, where (file, line, field or plugin) and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class WorkbenchError(Exception):
+    """Base class of every error the workbench raises on purpose."""
+
+
+class SchemaError(WorkbenchError, ValueError):
+    """A component table does not match the attribute schema."""
+
+
+class UnitError(WorkbenchError, ValueError):
+    """A unit string is unknown or of the wrong dimension."""
+
+
+class PluginError(WorkbenchError):
+    """A plugin failed to load or failed inside a hook; the message names plugin and version."""
+
+
+class StudyError(WorkbenchError, ValueError):
+    """A study definition is inconsistent (unknown objective, bad bounds, ...)."""
+
+
+class WorkbenchWarning(UserWarning):
+    """Recoverable problem shown in notebooks and on the command line."""
+
+
+class PluginWarning(WorkbenchWarning):
+    """A plugin failed to load and was skipped."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while reading or validating input.
+
+    Attributes
+    ----------
+    message : str
+        What is wrong and what was expected.
+    file : str
+        File the problem is in ("" for in-memory data).
+    line : int or None
+        1-based line in that file, where known.
+    field : str
+        Dotted location, e.g. ``tables.site.pue`` or ``site[bj-edge].lon``.
+    value : str
+        The offending value as text ("" where not applicable).
+    """
+
+    message: str
+    file: str = ""
+    line: int | None = None
+    field: str = ""
+    value: str = ""
+
+    def __str__(self) -> str:
+        where = self.file or "<scenario>"
+        if self.line is not None:
+            where += f":{self.line}"
+        parts = [where]
+        if self.field:
+            parts.append(self.field)
+        text = ": ".join(parts) + ": " + self.message
+        if self.value != "":
+            text += f" (got {self.value!r})"
+        return text
+
+
+class ScenarioError(WorkbenchError, ValueError):
+    """A scenario file or table has problems; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...], source: str = "") -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        n = len(self.problems)
+        head = f"{source or 'scenario'}: {n} problem{'s' if n != 1 else ''}"
+        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in self.problems))

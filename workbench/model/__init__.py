@@ -1,0 +1,5 @@
+"""Scenario data model: one labelled table per component kind."""
+
+from .scenario import PARAMETERS, Origin, Scenario, build_table
+
+__all__ = ["PARAMETERS", "Origin", "Scenario", "build_table"]
