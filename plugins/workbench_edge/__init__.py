@@ -1,0 +1,1 @@
+"""workbench_edge: built-in plugin package (see plugin.py)."""

@@ -1,0 +1,1 @@
+"""workbench_optical: built-in plugin package (see plugin.py)."""
