@@ -13,8 +13,16 @@ from __future__ import annotations
 from importlib import metadata as _metadata
 
 from .datasets import list_datasets, load_dataset, load_scenario
-from .errors import (PluginError, Problem, ScenarioError, SchemaError, StudyError, UnitError, WorkbenchError,
-                     WorkbenchWarning)
+from .errors import (
+    PluginError,
+    Problem,
+    ScenarioError,
+    SchemaError,
+    StudyError,
+    UnitError,
+    WorkbenchError,
+    WorkbenchWarning,
+)
 from .hookspecs import hookimpl
 from .model import Scenario
 from .plugins import get_plugin_manager, plugins, refresh, register_plugin
@@ -26,7 +34,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
     __version__ = "0+unknown"
 
 
-def analyses():
+def list_analyses():
     """Registered analyses as a dict name -> :class:`~workbench.plugin_types.AnalysisSpec`."""
     from .plugins import collect
 
@@ -35,7 +43,7 @@ def analyses():
 
 def analyze(name: str, scenario: Scenario, **params):
     """Run a registered analysis by name: ``analyze("coverage", sc, budget_ms=[1, 5, 20])``."""
-    specs = analyses()
+    specs = list_analyses()
     if name not in specs:
         raise KeyError(f"unknown analysis {name!r}; available: "
                        + ", ".join(f"{k} ({v.provided_by})" for k, v in specs.items()))
@@ -43,6 +51,6 @@ def analyze(name: str, scenario: Scenario, **params):
 
 
 __all__ = ["PluginError", "Problem", "Scenario", "ScenarioError", "SchemaError", "StudyError", "UnitError",
-           "WorkbenchError", "WorkbenchWarning", "__version__", "analyses", "analyze", "get_plugin_manager",
+           "WorkbenchError", "WorkbenchWarning", "__version__", "analyze", "list_analyses", "get_plugin_manager",
            "get_schema", "hookimpl", "list_datasets", "load_dataset", "load_scenario", "plugins", "refresh",
            "register_plugin"]

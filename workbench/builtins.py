@@ -20,7 +20,8 @@ def workbench_component_kinds():
 
 
 def _load_china_edwc():
-    from .datasets import load_scenario_file, dataset_path
+    from .datasets import dataset_path
+    from .io.scenario_file import load_scenario_file
 
     return load_scenario_file(dataset_path("china-edwc/scenario.yaml"))
 
@@ -43,9 +44,12 @@ def workbench_datasets():
 @hookimpl
 def workbench_analyses():
     from .analyses.coverage import coverage
+    from .analyses.edge_siting import edge_siting
 
     yield AnalysisSpec("coverage", func=coverage,
                        description="Share of population inside 1/5/20 ms one-way compute circles")
+    yield AnalysisSpec("edge_siting", func=edge_siting,
+                       description="Greedy new edge sites until a target share is inside a latency circle")
 
 
 @hookimpl(trylast=True)

@@ -77,7 +77,7 @@ class ScenarioError(WorkbenchError, ValueError):
     """A scenario file or table has problems; ``problems`` lists every one of them."""
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...], source: str = "") -> None:
-        self.problems = tuple(problems)
+        self.problems = tuple(sorted(problems, key=lambda p: (p.file, p.line or 0)))
         self.source = source
         n = len(self.problems)
         head = f"{source or 'scenario'}: {n} problem{'s' if n != 1 else ''}"

