@@ -1,0 +1,32 @@
+"""The README's quick start and CI run the same command, and its figures match the code."""
+
+import json
+import re
+from pathlib import Path
+
+import workbench as wb
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bash_blocks(text):
+    return re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+
+
+def test_quick_start_has_two_commands_and_ci_runs_the_test_one():
+    blocks = [b.strip() for b in _bash_blocks((ROOT / "README.md").read_text(encoding="utf-8"))]
+    run, test = blocks[0], blocks[1]
+    assert run.endswith("workbench run") and "pip install" in run
+    assert test.endswith("pytest") and "pip install" in test
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test in ci, "the README test command must appear verbatim in .ci/run"
+
+
+def test_readme_headline_coverage_figures_match_the_analysis():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    cov = wb.analyze("coverage", wb.load_scenario("china-edwc"), budget_ms=[1, 5, 20])
+    summary = json.loads(cov.attrs["summary_json"])["national_share"]
+    for key in ("1ms", "5ms"):
+        assert f"{100 * summary[key]:.1f}%" in text, f"README's {key} share is stale"
+    siting = wb.analyze("edge_siting", wb.load_scenario("china-edwc"))
+    assert f"{100 * float(siting['final_share']):.1f}%" in text
