@@ -1,0 +1,81 @@
+"""The command line: outputs, JSON, exit codes and one-line errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+import xarray as xr
+
+import workbench as wb
+from workbench.cli import main
+
+ZOO = Path(__file__).resolve().parents[2] / "shared" / "data" / "topology-zoo"
+
+
+def test_info_json_lists_core_kinds_datasets_and_analyses(capsys):
+    assert main(["info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["kinds"][:6] == ["site", "link", "chip", "inventory", "agent", "device"]
+    assert "china-edwc" in info["datasets"] and "coverage" in info["analyses"]
+
+
+def test_validate_reports_every_problem_and_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("workbench: 1\nname: bad\ntables:\n  site:\n    rows:\n"
+                   "      - {id: a, lon: 116.4, lat: 39.9, colour: red}\n"
+                   "      - {id: a, lon: 121.4, lat: 31.2}\n", encoding="utf-8")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "2 problems" in err
+    assert f"{bad}:6: site.colour: unknown attribute" in err
+    assert f"{bad}:7: site[a]: duplicate id" in err
+
+
+def test_validate_ok(capsys):
+    from workbench.datasets import dataset_path
+
+    assert main(["validate", str(dataset_path("china-edwc/scenario.yaml"))]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_analyze_coverage_json_matches_library(capsys, tmp_path):
+    out = tmp_path / "cov.nc"
+    assert main(["analyze", "coverage", "--budget-ms", "1", "5", "--json", "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    lib = wb.analyze("coverage", wb.load_scenario("china-edwc"), budget_ms=[1, 5])
+    assert summary["national_share"]["1ms"] == pytest.approx(float(lib["national_share"][0]))
+    with xr.open_dataset(out, engine="h5netcdf") as ds:
+        assert ds["share"].attrs["units"] == "1"
+
+
+def test_unknown_analysis_and_missing_file_are_one_line_errors(capsys):
+    assert main(["analyze", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown analysis 'nope'" in err and "coverage" in err
+    assert main(["validate", "does-not-exist.yaml"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.skipif(not ZOO.is_dir(), reason="../shared/data/topology-zoo not present")
+def test_import_topology_writes_a_scenario_and_fails_in_one_line(tmp_path, capsys):
+    out = tmp_path / "cn.nc"
+    assert main(["import-topology", str(ZOO / "Chinanet.graphml"), "--out", str(out)]) == 0
+    sc = wb.Scenario.from_netcdf(out)
+    assert sc["site"].sizes["site"] == 42 and sc["link"].sizes["link"] == 66  # README of the zoo subset
+    capsys.readouterr()
+    assert main(["import-topology", str(ZOO / "Nordu.graphml"), "--out", str(tmp_path / "x.nc")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Nordu.graphml" in err
+    assert not (tmp_path / "x.nc").exists()
+
+
+def test_run_writes_report_results_and_summary(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "--out", str(out)]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Compute circles" in html and "cdn.bokeh.org" not in html  # BokehJS inline: renders offline
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    tree = xr.open_datatree(out / "results.nc", engine="h5netcdf")
+    assert float(tree["coverage"]["national_share"].sel(budget=1.0)) == pytest.approx(
+        summary["coverage"]["national_share"]["1ms"])
+    assert summary["edge_siting"]["final_share"] >= 0.75
