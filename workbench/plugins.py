@@ -141,7 +141,7 @@ class WorkbenchPluginManager(pluggy.PluginManager):
         half-applied registration would silently change results).
         """
         hook = getattr(self.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):  # registration order: builtins first
+        for impl in hook.get_hookimpls():  # registration order: builtins first (pluggy calls LIFO)
             args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
             try:
                 result = impl.function(**args)

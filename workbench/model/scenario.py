@@ -505,10 +505,14 @@ class Scenario:
         attrs = tree.attrs
         kinds = json.loads(attrs.get("kinds", "[]")) or [c for c in tree.children]
         tables = {}
+        schema = get_schema()
         for kind in kinds:
             ds = tree[kind].to_dataset().load()
+            text_attrs = {n for n, a in schema.attributes.get(kind, {}).items() if a.dtype == "str"}
             for name in list(ds.variables):
-                if ds[name].dtype.kind in "OSU":
+                # text comes back as fixed-width, object or (Zarr) StringDType; an empty text array as float64
+                empty_text = ds[name].size == 0 and (name in ds.dims or name in text_attrs)
+                if (ds[name].dtype.kind in "OSUT" or empty_text) and ds[name].dtype != object:
                     ds[name] = ds[name].astype(object)
             tables[kind] = ds
         return cls(tables, name=str(attrs.get("name", "scenario")), description=str(attrs.get("description", "")),
