@@ -27,11 +27,21 @@ from .hookspecs import hookimpl
 from .model import Scenario
 from .plugins import get_plugin_manager, plugins, refresh, register_plugin
 from .schema import get_schema
+from .sweep import sweep
 
 try:
     __version__ = _metadata.version("compute-network-workbench")
 except _metadata.PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
+
+
+def __getattr__(name: str):
+    # Study pulls in pymoo: import it on first use so `import workbench` stays light.
+    if name == "Study":
+        from .optimize import Study
+
+        return Study
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 
 def list_analyses():
@@ -53,4 +63,4 @@ def analyze(name: str, scenario: Scenario, **params):
 __all__ = ["PluginError", "Problem", "Scenario", "ScenarioError", "SchemaError", "StudyError", "UnitError",
            "WorkbenchError", "WorkbenchWarning", "__version__", "analyze", "list_analyses", "get_plugin_manager",
            "get_schema", "hookimpl", "list_datasets", "load_dataset", "load_scenario", "plugins", "refresh",
-           "register_plugin"]
+           "register_plugin", "sweep", "Study"]

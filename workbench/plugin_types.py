@@ -135,25 +135,45 @@ class AnalysisSpec:
 class DecisionSpace:
     """A family of decision variables for studies.
 
-    ``build(scenario, **params)`` returns a :class:`workbench.optimize.Space` (variables plus a
-    picklable ``decode``). See :mod:`workbench.optimize`.
+    ``build(scenario, **params)`` returns a :class:`workbench.optimize.Space`: the variables, a
+    picklable ``context`` (precomputed numpy data) and optionally ``decode(context, X)``,
+    ``sample(context, random_state, n)`` and ``describe(context, X)``. ``scenario`` is None for
+    spaces that need none (``needs_scenario=False``). See :mod:`workbench.optimize.space`.
     """
 
     name: str
     build: Callable[..., Any]
     description: str = ""
+    needs_scenario: bool = True
     provided_by: str = ""
 
     def __post_init__(self) -> None:
         _check_name("decision space", self.name)
 
 
+def _check_spaces(kind: str, name: str, spaces: Any) -> tuple[str, ...]:
+    if isinstance(spaces, str):
+        spaces = (spaces,)
+    spaces = tuple(spaces or ())
+    for s in spaces:
+        if not isinstance(s, str) or not s:
+            raise PluginError(f"{kind} {name}: spaces must be decision-space names, got {s!r}")
+    return spaces
+
+
 @dataclass(frozen=True)
 class Objective:
-    """An objective for studies: ``func(context, decoded) -> array (n_candidates,)``.
+    """An objective for studies: ``func(context, decoded, **params)``.
+
+    Vectorised (``vectorized=True``, the default): ``decoded`` is what the space's ``decode``
+    returns for a block of ``n`` candidates and ``func`` returns an array of shape ``(n,)``.
+    Elementwise (``vectorized=False``): ``decoded`` is one candidate and ``func`` returns a float;
+    the study then evaluates that function row by row (still one chunk per Dask worker).
 
     ``sense`` is ``"min"`` or ``"max"``; the core negates maximised objectives for pymoo and
-    un-negates them in results.
+    un-negates them in results. ``spaces`` names the decision spaces the function understands
+    (empty: any). Functions must be module-level (picklable by reference) and must not use the
+    plugin manager or a Dask client: they run on workers.
     """
 
     name: str
@@ -162,26 +182,41 @@ class Objective:
     units: str = "1"
     long_name: str = ""
     description: str = ""
+    vectorized: bool = True
+    spaces: tuple[str, ...] = ()
     provided_by: str = ""
 
     def __post_init__(self) -> None:
         _check_name("objective", self.name)
         if self.sense not in ("min", "max"):
             raise PluginError(f"objective {self.name}: sense must be 'min' or 'max', got {self.sense!r}")
+        if not callable(self.func):
+            raise PluginError(f"objective {self.name}: func must be callable, got {type(self.func).__name__}")
+        object.__setattr__(self, "spaces", _check_spaces("objective", self.name, self.spaces))
 
 
 @dataclass(frozen=True)
 class Constraint:
-    """A constraint for studies: ``func(context, decoded) -> array``; values <= 0 are feasible."""
+    """A constraint for studies: ``func(context, decoded, **params)``; values <= 0 are feasible.
+
+    Same calling convention as :class:`Objective` (``vectorized``, ``spaces``); one value per
+    candidate (aggregate several limits, e.g. the summed excess over all sites).
+    """
 
     name: str
     func: Callable[..., Any]
     units: str = "1"
+    long_name: str = ""
     description: str = ""
+    vectorized: bool = True
+    spaces: tuple[str, ...] = ()
     provided_by: str = ""
 
     def __post_init__(self) -> None:
         _check_name("constraint", self.name)
+        if not callable(self.func):
+            raise PluginError(f"constraint {self.name}: func must be callable, got {type(self.func).__name__}")
+        object.__setattr__(self, "spaces", _check_spaces("constraint", self.name, self.spaces))
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from .errors import PluginError, PluginWarning
 from .plugin_types import SPEC_TYPES
 
 ENTRY_POINT_GROUP = "workbench"
-BUILTIN_PLUGINS = ("workbench.builtins",)
+BUILTIN_PLUGINS = ("workbench.builtins", "workbench.optimize.builtin_plugin")
 
 
 @dataclass

@@ -1,0 +1,32 @@
+"""Fixtures of the optimiser tests: the three-site hand scenario (see test_placement.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.model import Scenario
+
+
+def make_hand_scenario() -> Scenario:
+    """Three sites on the equator (lon 0, 1, 2), two chips, two metros (lon 0 and 2).
+
+    Values are made up for hand calculations, not real data.
+    """
+    sites = [
+        {"id": "A", "tier": "metro_edge", "lon": 0.0, "lat": 0.0, "pue": 1.5, "power_price": 0.6,
+         "carbon_intensity": 0.5, "capacity": 1e6, "hub": "Beijing-Tianjin-Hebei"},
+        {"id": "B", "tier": "cluster", "lon": 1.0, "lat": 0.0, "pue": 1.2, "power_price": 0.4,
+         "carbon_intensity": 0.2, "hub": "Gansu"},
+        {"id": "C", "tier": "hub", "lon": 2.0, "lat": 0.0, "pue": 1.25, "power_price": 0.5,
+         "carbon_intensity": 0.8, "capacity": 9000.0, "hub": "Yangtze River Delta"},
+    ]
+    chips = [{"id": "x", "bf16_flops": 1e15, "hbm": 1e10, "hbm_bw": 1e12, "tdp": 500.0, "price": 10_000.0},
+             {"id": "y", "bf16_flops": 2e15, "hbm": 1e10, "hbm_bw": 1e12, "tdp": 800.0, "price": 30_000.0}]
+    devices = [{"id": "m1", "lon": 0.0, "lat": 0.0, "count": 1000, "access_tech": "fibre"},
+               {"id": "m2", "lon": 2.0, "lat": 0.0, "count": 9000, "access_tech": "fibre"}]
+    return Scenario.from_tables({"site": sites, "chip": chips, "device": devices}, name="hand")
+
+
+@pytest.fixture(scope="module")
+def hand_scenario() -> Scenario:
+    return make_hand_scenario()

@@ -1,0 +1,514 @@
+"""Accelerator placement on a compute network: how many accelerators of which type go to each site.
+
+The decision space ``placement`` (built from a scenario) has, per candidate site ``s``:
+
+* ``<site>.blocks``: an integer number of blocks of accelerators (``block`` chips each; default
+  1,000 at hubs and clusters, 100 elsewhere), bounded by the site's power capacity at the lowest
+  TDP on offer and by ``max_blocks``;
+* ``<site>.chip``: a choice among the offered chip types (omitted with a single chip type).
+
+Evaluation (vectorised over the population, numpy only; one call of :func:`decode` per block):
+
+* **Demand.** Every device group (for ``china-edwc``: a metro's residents) needs
+  ``count x demand_per_capita`` of delivered inference compute [FLOP/s], with
+  ``demand_per_capita = tokens_per_capita_day x flop_per_token / 86,400 s``.
+* **Latency** from group ``m`` to site ``s``, one way [ms]: the group's access delay
+  (:data:`workbench.latency.ACCESS_DELAY_MS` by ``access_tech``) + great-circle distance x the
+  scenario's ``route_factor`` x 4.9 us/km + one equipment hop (0.1 ms,
+  :data:`workbench.latency.DEFAULT_HOP_DELAY_MS`) + the site's ``hop_delay``. Groups are taken at
+  their centre. A site farther than the group's ``latency_budget`` (or the space's
+  ``latency_budget_ms`` where unset) cannot serve it.
+* **Serving** approximates nearest-first allocation in ``max_passes`` rounds: in each round every
+  group sends its unserved demand to its nearest site with spare capacity; an overloaded site serves
+  every group that came to it in the same proportion (spare / load) and is then full. Site
+  capacity = chips x dense BF16 FLOP/s x ``serving_efficiency``. Demand left after the rounds is
+  unserved.
+* **Annual cost** [MCNY/yr] = sum over sites of chips x price x ``usd_to_cny`` / ``lifetime_yr``
+  (straight-line amortisation) + energy x the site's ``power_price``;
+  **energy** [kWh/yr] = chips x TDP x ``utilisation`` x PUE x 8,760 h / 1,000.
+  **Annual CO2** [kt/yr] = energy x the site's ``carbon_intensity``.
+* **Constraints**: served share of the reachable demand >= ``min_share`` (``demand_served``);
+  IT power x PUE <= the site's ``capacity`` (``site_power``, summed excess [MW]); IT-power-weighted
+  average PUE <= ``max_pue`` (``pue_target``).
+
+Existing inventory is ignored: the study places new inference capacity (greenfield).
+Every default below is an **assumed** value unless a source is given; each says why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from .. import latency as lat
+from ..geo import great_circle_km
+from .space import Choice, Integer, Space
+
+# --------------------------------------------------------------------------- assumed defaults
+
+#: Tokens of LLM inference per resident per day [token/d]. **Assumed**: a 2026-2028 "agentic" usage
+#: scenario (assistants and agents acting for every resident); no source in FIGURES.md. Sweep it.
+TOKENS_PER_CAPITA_DAY = 20_000.0
+
+#: Compute per generated token [FLOP/token] = 2 x 70e9: a dense 70B-parameter model (the Llama
+#: 70B class of FIGURES 6.3) at 2 FLOP per parameter per token for a forward pass (Kaplan et al.,
+#: "Scaling Laws for Neural Language Models", arXiv 2001.08361 (2020), C_forward ~ 2N). Attention
+#: FLOPs are left out. The model size is **assumed**.
+FLOP_PER_TOKEN = 2 * 70e9
+
+#: Delivered / peak dense BF16 throughput when serving [1]. **Assumed** 0.3: decode is
+#: memory-bandwidth bound at small batch (FIGURES 6.3: ~1 FLOP/byte vs an H100 ridge of ~295),
+#: batching and prefill raise utilisation; 0.3 is a round middle value, not a measurement.
+SERVING_EFFICIENCY = 0.3
+
+#: Average electrical power / TDP of an installed accelerator [1]. **Assumed** 0.7 (busy inference
+#: fleets rarely sit at TDP; no source in FIGURES.md).
+UTILISATION = 0.7
+
+#: Accounting life of an accelerator [yr]. **Assumed** 5 years straight-line (a common server
+#: depreciation period; not from FIGURES.md).
+LIFETIME_YR = 5.0
+
+#: Exchange rate [CNY/USD]. **Assumed** 7.2, the rate the core schema uses to turn the USD 0.088/kWh
+#: industrial price (FIGURES 5.2, china-briefing) into its 0.63 CNY/kWh default.
+USD_TO_CNY = 7.2
+
+#: One-way latency budget of inference demand [ms] where a device group sets none. MIIT's "20 ms
+#: between national hubs" (FIGURES 1.3 [S]) read as a one-way bound (the source does not say one
+#: way or round trip: **assumed** reading).
+LATENCY_BUDGET_MS = 20.0
+
+#: Chip prices where the catalogue has none [USD]. **All assumed**: the chip catalogue and
+#: FIGURES.md carry no sourced price; these are round order-of-magnitude figures from press
+#: coverage, not verified, for relative comparisons only. Override with ``chip_price_usd``.
+CHIP_PRICE_USD: dict[str, float] = {
+    "ascend-910b": 15_000.0,
+    "ascend-910c": 25_000.0,
+    "h100-sxm": 25_000.0,
+    "h200-sxm": 30_000.0,
+}
+
+#: Chips offered by default: the two domestic Ascend parts of the catalogue (FIGURES 3.3; local
+#: power subsidies are for domestic chips only, FIGURES 5.2 [S]).
+DEFAULT_CHIPS = ("ascend-910c", "ascend-910b")
+
+#: Chips per block by site tier [1]. **Assumed**: 1,000 at hubs and clusters (a few supernodes), 100
+#: at edge sites (a few racks).
+DEFAULT_BLOCK = {"hub": 1000, "cluster": 1000}
+DEFAULT_BLOCK_OTHER = 100
+
+#: Upper bound on blocks per site [1]. **Assumed** 64 (64,000 chips at a cluster): above the
+#: ~82,000 chips the default demand needs in total, split over at least two sites.
+MAX_BLOCKS = 64
+
+#: Rounds of the nearest-first serving approximation [1].
+MAX_PASSES = 16
+
+#: The four western hub nodes of East Data West Compute (the plan's "west": compute for the east's
+#: data). The grouping is the common reading of the 2022 plan (FIGURES 1.1 lists the hubs; the
+#: lower PUE target of 1.2 applies to western clusters, FIGURES 1.2). **Assumed grouping**.
+WEST_HUBS = ("Inner Mongolia", "Guizhou", "Gansu", "Ningxia")
+
+HOURS_PER_YEAR = 8760.0
+
+__all__ = ["CHIP_PRICE_USD", "DEFAULT_CHIPS", "FLOP_PER_TOKEN", "LATENCY_BUDGET_MS", "LIFETIME_YR", "MAX_BLOCKS",
+           "PlacementContext", "PlacementState", "SERVING_EFFICIENCY", "TOKENS_PER_CAPITA_DAY", "USD_TO_CNY",
+           "UTILISATION", "WEST_HUBS", "annual_co2", "annual_cost", "build_placement_space", "decode_placement",
+           "demand_served", "describe_placement", "mean_latency", "pue_target", "sample_placement", "serve",
+           "site_power"]
+
+
+@dataclass(frozen=True)
+class PlacementContext:
+    """Precomputed numpy data of a placement space (shipped once to every worker).
+
+    Arrays over sites ``S`` and device groups ``M`` and chip options ``C``; units in brackets.
+    """
+
+    site: np.ndarray            # (S,) ids
+    tier: np.ndarray            # (S,)
+    hub: np.ndarray             # (S,)
+    lon: np.ndarray             # (S,) [degree_east]
+    lat: np.ndarray             # (S,) [degree_north]
+    pue: np.ndarray             # (S,) [1]
+    power_price: np.ndarray     # (S,) [CNY/kWh]
+    carbon_intensity: np.ndarray  # (S,) [kg/kWh]
+    capacity_w: np.ndarray      # (S,) [W], inf where unlimited
+    block: np.ndarray           # (S,) [1] chips per block
+    west: np.ndarray            # (S,) bool
+    chip: np.ndarray            # (C,) ids
+    chip_flops: np.ndarray      # (C,) [FLOP/s] dense BF16
+    chip_tdp_w: np.ndarray      # (C,) [W]
+    chip_price_cny: np.ndarray  # (C,) [CNY]
+    latency_ms: np.ndarray      # (M, S) [ms] one way, inf beyond the budget
+    demand: np.ndarray          # (M,) [FLOP/s] delivered compute needed
+    reachable_demand: float     # [FLOP/s] demand of groups with at least one site in budget
+    serving_efficiency: float   # [1]
+    utilisation: float          # [1]
+    lifetime_yr: float          # [yr]
+    max_passes: int
+
+    @property
+    def n_site(self) -> int:
+        return len(self.site)
+
+    @property
+    def n_chip(self) -> int:
+        return len(self.chip)
+
+
+@dataclass(frozen=True)
+class PlacementState:
+    """Decoded and simulated candidates (arrays over candidates ``n``)."""
+
+    blocks: np.ndarray          # (n, S) [1]
+    choice: np.ndarray          # (n, S) chip option index
+    chips: np.ndarray           # (n, S) [1]
+    it_power_w: np.ndarray      # (n, S) [W] chips x TDP
+    energy_kwh: np.ndarray      # (n, S) [kWh/yr]
+    served: np.ndarray          # (n,) [FLOP/s]
+    served_share: np.ndarray    # (n,) [1]
+    mean_latency_ms: np.ndarray  # (n,) [ms]
+    cost_mcny: np.ndarray       # (n,) [MCNY/yr]
+    co2_kt: np.ndarray          # (n,) [kt/yr]
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _positive(name: str, value, allow_zero: bool = False) -> float:
+    from .study import ParameterError
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(name, f"expected a number, got {value!r}") from None
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise ParameterError(name, f"expected a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
+    return v
+
+
+def build_placement_space(scenario, *, chips: Sequence[str] = DEFAULT_CHIPS,
+                          chip_price_usd: Mapping[str, float] | None = None,
+                          block: int | Mapping[str, int] | None = None, max_blocks: int = MAX_BLOCKS,
+                          tiers: Sequence[str] | None = None, sites: Sequence[str] | None = None,
+                          tokens_per_capita_day: float = TOKENS_PER_CAPITA_DAY,
+                          flop_per_token: float = FLOP_PER_TOKEN, serving_efficiency: float = SERVING_EFFICIENCY,
+                          utilisation: float = UTILISATION, lifetime_yr: float = LIFETIME_YR,
+                          usd_to_cny: float = USD_TO_CNY, latency_budget_ms: float = LATENCY_BUDGET_MS,
+                          max_passes: int = MAX_PASSES) -> Space:
+    """Build the placement decision space of a scenario (see the module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Needs sites (lon, lat, tier, pue, power_price, carbon_intensity, capacity), the chip
+        catalogue and device groups (lon, lat, count, access_tech, latency_budget).
+    chips : sequence of str
+        Chip ids on offer (catalogue ids); one -> no chip-choice variables.
+    chip_price_usd : mapping, optional
+        Prices [USD] overriding the catalogue's (which are NaN where unsourced) and
+        :data:`CHIP_PRICE_USD`.
+    block : int or mapping tier -> int, optional
+        Chips per block [1]; default :data:`DEFAULT_BLOCK` (others 100).
+    max_blocks : int
+        Upper bound of every ``blocks`` variable [1].
+    tiers, sites : sequence of str, optional
+        Candidate sites: those of the given tiers and/or ids (default: every site).
+    tokens_per_capita_day : float
+        [token/d] per device (resident).
+    flop_per_token : float
+        [FLOP/token].
+    serving_efficiency, utilisation : float
+        [1], see module constants.
+    lifetime_yr : float
+        [yr].
+    usd_to_cny : float
+        [CNY/USD].
+    latency_budget_ms : float
+        One-way budget [ms] where a device group has none.
+    max_passes : int
+        Serving rounds [1].
+    """
+    from .study import ParameterError
+
+    site = scenario["site"]
+    ids = np.asarray(site["site"].values, dtype=object)
+    mask = np.ones(len(ids), dtype=bool)
+    tier_all = np.asarray(site["tier"].values, dtype=object)
+    if tiers is not None:
+        tiers = [tiers] if isinstance(tiers, str) else list(tiers)
+        unknown = sorted(set(tiers) - set(tier_all.tolist()))
+        if unknown:
+            raise ParameterError("tiers", f"no site has tier {unknown}; tiers present: {sorted(set(tier_all))}")
+        mask &= np.isin(tier_all, tiers)
+    if sites is not None:
+        sites = [sites] if isinstance(sites, str) else list(sites)
+        unknown = sorted(set(sites) - set(ids.tolist()))
+        if unknown:
+            raise ParameterError("sites", f"unknown site ids {unknown}")
+        mask &= np.isin(ids, sites)
+    if not mask.any():
+        raise ParameterError("tiers", "no candidate site left")
+    idx = np.flatnonzero(mask)
+    sub = site.isel(site=idx)
+
+    chips = [chips] if isinstance(chips, str) else list(chips or ())
+    if not chips:
+        raise ParameterError("chips", "offer at least one chip type")
+    cat = scenario["chip"]
+    known = set(np.asarray(cat["chip"].values).tolist())
+    missing = [c for c in chips if c not in known]
+    if missing:
+        raise ParameterError("chips", f"not in the scenario's chip catalogue: {missing}; known: {sorted(known)}")
+    if len(set(chips)) != len(chips):
+        raise ParameterError("chips", f"duplicate chip ids in {chips}")
+    csel = cat.sel(chip=chips)
+    prices = dict(CHIP_PRICE_USD)
+    for c, p in zip(chips, csel["price"].values):
+        if np.isfinite(p):
+            prices[c] = float(p)
+    for c, p in (chip_price_usd or {}).items():
+        prices[str(c)] = _positive(f"chip_price_usd.{c}", p)
+    no_price = [c for c in chips if c not in prices]
+    if no_price:
+        raise ParameterError("chip_price_usd", f"no price for {no_price}: the catalogue has none and no assumed "
+                                               "default exists; give one in USD")
+    flops = np.asarray(csel["bf16_flops"].values, dtype=float)
+    tdp = np.asarray(csel["tdp"].values, dtype=float)
+    if not (np.all(np.isfinite(flops)) and np.all(flops > 0) and np.all(np.isfinite(tdp)) and np.all(tdp > 0)):
+        raise ParameterError("chips", "every offered chip needs a positive bf16_flops and tdp in the catalogue")
+    usd_to_cny = _positive("usd_to_cny", usd_to_cny)
+    price_cny = np.array([prices[c] for c in chips], dtype=float) * usd_to_cny
+
+    tier = np.asarray(sub["tier"].values, dtype=object)
+    if block is None:
+        block = DEFAULT_BLOCK
+    if isinstance(block, Mapping):
+        blocks_per = np.array([block.get(t, DEFAULT_BLOCK_OTHER) for t in tier], dtype=float)
+    else:
+        blocks_per = np.full(len(tier), float(block))
+    if not np.all(np.isfinite(blocks_per)) or np.any(blocks_per < 1) or np.any(blocks_per != np.rint(blocks_per)):
+        raise ParameterError("block", f"chips per block must be whole numbers >= 1, got {block!r}")
+    if isinstance(max_blocks, bool) or not isinstance(max_blocks, (int, np.integer)) or max_blocks < 1:
+        raise ParameterError("max_blocks", f"expected an integer >= 1, got {max_blocks!r}")
+    if isinstance(max_passes, bool) or not isinstance(max_passes, (int, np.integer)) or max_passes < 1:
+        raise ParameterError("max_passes", f"expected an integer >= 1, got {max_passes!r}")
+
+    pue = np.asarray(sub["pue"].values, dtype=float)
+    capacity = np.asarray(sub["capacity"].values, dtype=float)
+    capacity = np.where(np.isfinite(capacity), capacity, np.inf)
+    # power-limited bound at the lowest TDP on offer (the site_power constraint covers the rest)
+    power_bound = np.floor(capacity / (blocks_per * tdp.min() * pue))
+    upper = np.minimum(np.where(np.isfinite(power_bound), power_bound, max_blocks), max_blocks).astype(int)
+
+    # demand and latency
+    dev = scenario["device"]
+    if dev.sizes.get("device", 0) == 0:
+        raise ParameterError("tokens_per_capita_day", "the scenario has no device groups: there is no demand")
+    tpd = _positive("tokens_per_capita_day", tokens_per_capita_day, allow_zero=True)
+    fpt = _positive("flop_per_token", flop_per_token)
+    demand = np.asarray(dev["count"].values, dtype=float) * tpd * fpt / 86400.0
+    tech = np.asarray(dev["access_tech"].values, dtype=str)
+    unknown_tech = sorted(set(tech.tolist()) - set(lat.ACCESS_DELAY_MS))
+    if unknown_tech:
+        raise ParameterError("latency_budget_ms", f"no access delay known for access_tech {unknown_tech}")
+    access = np.array([lat.ACCESS_DELAY_MS[t] for t in tech], dtype=float)
+    default_budget = _positive("latency_budget_ms", latency_budget_ms)
+    budget = np.asarray(dev["latency_budget"].values, dtype=float)
+    budget = np.where(np.isfinite(budget), budget, default_budget)
+    rf = float(scenario.parameters.get("route_factor", lat.DEFAULT_ROUTE_FACTOR))
+    km = great_circle_km(np.asarray(dev["lon"].values, dtype=float)[:, None],
+                         np.asarray(dev["lat"].values, dtype=float)[:, None],
+                         np.asarray(sub["lon"].values, dtype=float)[None, :],
+                         np.asarray(sub["lat"].values, dtype=float)[None, :])
+    hop = np.nan_to_num(np.asarray(sub["hop_delay"].values, dtype=float))
+    latency_ms = (access[:, None] + lat.link_latency_ms(km * rf) + hop[None, :])
+    latency_ms = np.where(latency_ms <= budget[:, None], latency_ms, np.inf)
+    reachable = np.isfinite(latency_ms).any(axis=1)
+
+    hub = np.asarray(sub["hub"].values, dtype=object)
+    context = PlacementContext(
+        site=ids[idx], tier=tier, hub=hub, lon=np.asarray(sub["lon"].values, dtype=float),
+        lat=np.asarray(sub["lat"].values, dtype=float), pue=pue,
+        power_price=np.asarray(sub["power_price"].values, dtype=float),
+        carbon_intensity=np.asarray(sub["carbon_intensity"].values, dtype=float), capacity_w=capacity,
+        block=blocks_per, west=np.isin(hub, WEST_HUBS), chip=np.asarray(chips, dtype=object), chip_flops=flops,
+        chip_tdp_w=tdp, chip_price_cny=price_cny, latency_ms=latency_ms, demand=demand,
+        reachable_demand=float(demand[reachable].sum()),
+        serving_efficiency=_positive("serving_efficiency", serving_efficiency),
+        utilisation=_positive("utilisation", utilisation), lifetime_yr=_positive("lifetime_yr", lifetime_yr),
+        max_passes=int(max_passes))
+    variables = [Integer(f"{s}.blocks", 0, int(u), units="1", long_name=f"blocks of {int(b)} chips at {s}")
+                 for s, u, b in zip(context.site, upper, blocks_per)]
+    if len(chips) > 1:
+        variables += [Choice(f"{s}.chip", chips, long_name=f"chip type at {s}") for s in context.site]
+    return Space(tuple(variables), context=context, decode=decode_placement, sample=sample_placement,
+                 describe=describe_placement, name="placement",
+                 attrs={"demand_flops": float(demand.sum()), "reachable_demand_flops": context.reachable_demand})
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def serve(ctx: PlacementContext, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-first serving of the context's demand by site capacities.
+
+    Parameters
+    ----------
+    ctx : PlacementContext
+    capacity : ndarray, shape (n, S)
+        Delivered compute per site [FLOP/s].
+
+    Returns
+    -------
+    served : ndarray, shape (n,)
+        Demand served [FLOP/s].
+    latency_sum : ndarray, shape (n,)
+        Sum over served flows of flow x one-way latency [FLOP/s x ms] (divide by ``served`` for the
+        demand-weighted mean latency).
+    """
+    n, S = capacity.shape
+    M = len(ctx.demand)
+    rem = np.broadcast_to(ctx.demand, (n, M)).copy()
+    resid = capacity.astype(float).copy()
+    served = np.zeros(n)
+    latency_sum = np.zeros(n)
+    rows = np.arange(n)[:, None]
+    lat_b = ctx.latency_ms[None, :, :]
+    tol = 1e-9 * max(float(ctx.demand.max(initial=0.0)), 1.0)
+    for _ in range(ctx.max_passes):
+        open_ = resid > tol
+        cand = np.where(open_[:, None, :], lat_b, np.inf)                  # (n, M, S)
+        j = np.argmin(cand, axis=2)                                         # (n, M)
+        lj = np.take_along_axis(cand, j[:, :, None], axis=2)[:, :, 0]       # (n, M)
+        w = np.where(np.isfinite(lj) & (rem > tol), rem, 0.0)
+        if not np.any(w > 0):
+            break
+        load = np.bincount((rows * S + j).ravel(), weights=w.ravel(), minlength=n * S).reshape(n, S)
+        ratio = np.where(load > 0, np.minimum(1.0, resid / np.where(load > 0, load, 1.0)), 0.0)
+        got = w * ratio[rows, j]
+        resid = np.where(load > 0, resid - load * ratio, resid)
+        rem = rem - got
+        served += got.sum(axis=1)
+        latency_sum += (got * np.where(w > 0, lj, 0.0)).sum(axis=1)
+    return served, latency_sum
+
+
+def decode_placement(ctx: PlacementContext, X: np.ndarray) -> PlacementState:
+    """Decode ``X`` (``(n, n_var)`` or one row) and simulate serving, cost and CO2."""
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    S = ctx.n_site
+    blocks = np.rint(X[:, :S])
+    choice = np.rint(X[:, S:2 * S]).astype(np.int64) if ctx.n_chip > 1 else np.zeros(blocks.shape, np.int64)
+    choice = np.clip(choice, 0, ctx.n_chip - 1)
+    chips = blocks * ctx.block[None, :]
+    it_power = chips * ctx.chip_tdp_w[choice]
+    capacity = chips * ctx.chip_flops[choice] * ctx.serving_efficiency
+    served, latency_sum = serve(ctx, capacity)
+    energy_kwh = it_power * ctx.utilisation * ctx.pue[None, :] * HOURS_PER_YEAR / 1000.0
+    capex = (chips * ctx.chip_price_cny[choice]).sum(axis=1) / ctx.lifetime_yr
+    opex = (energy_kwh * ctx.power_price[None, :]).sum(axis=1)
+    co2 = (energy_kwh * ctx.carbon_intensity[None, :]).sum(axis=1)
+    share = served / ctx.reachable_demand if ctx.reachable_demand > 0 else np.ones_like(served)
+    mean_lat = np.where(served > 0, latency_sum / np.where(served > 0, served, 1.0), np.inf)
+    return PlacementState(blocks=blocks, choice=choice, chips=chips, it_power_w=it_power, energy_kwh=energy_kwh,
+                          served=served, served_share=share, mean_latency_ms=mean_lat,
+                          cost_mcny=(capex + opex) / 1e6, co2_kt=co2 / 1e6)
+
+
+def sample_placement(ctx: PlacementContext, random_state: np.random.Generator, n: int) -> np.ndarray:
+    """Initial population: total capacity 1-2x the demand, spread over sites by a Dirichlet(0.5) draw.
+
+    Uniform integer sampling would install ~30x the demand on average; starting near the
+    feasible region lets the algorithm spend its generations on the trade-off. Chip choices are
+    uniform. Uses only ``random_state`` (the algorithm's generator): deterministic for a seed.
+    """
+    S, C = ctx.n_site, ctx.n_chip
+    scale = random_state.uniform(1.0, 2.0, size=n)
+    weights = random_state.dirichlet(np.full(S, 0.5), size=n)
+    choice = random_state.integers(0, C, size=(n, S)) if C > 1 else np.zeros((n, S), np.int64)
+    need = ctx.demand.sum() / ctx.serving_efficiency                     # peak FLOP/s to install
+    chips = scale[:, None] * weights * need / ctx.chip_flops[choice]
+    blocks = np.rint(chips / ctx.block[None, :])
+    X = blocks if C == 1 else np.concatenate([blocks, choice.astype(float)], axis=1)
+    return X
+
+
+def describe_placement(ctx: PlacementContext, X: np.ndarray) -> xr.Dataset:
+    """Per-solution chips per site, chip types and shares, for results and maps."""
+    st = decode_placement(ctx, X)
+    n = len(X)
+    flops = st.chips * ctx.chip_flops[st.choice]
+    total = flops.sum(axis=1)
+    safe = np.where(total > 0, total, 1.0)
+    edge = np.isin(ctx.tier, ["metro_edge", "bs_edge", "cpe"])
+    ds = xr.Dataset(coords={
+        "solution": ("solution", np.arange(n)),
+        "site": ("site", np.asarray(ctx.site, dtype=object), {"long_name": "site id"}),
+        "site_lon": ("site", ctx.lon, {"units": "degree_east", "long_name": "longitude"}),
+        "site_lat": ("site", ctx.lat, {"units": "degree_north", "long_name": "latitude"}),
+        "site_tier": ("site", np.asarray(ctx.tier, dtype=object), {"long_name": "site tier"}),
+        "site_hub": ("site", np.asarray(ctx.hub, dtype=object), {"long_name": "EDWC hub"}),
+        "site_west": ("site", ctx.west, {"long_name": "in a western EDWC hub", "units": "1"}),
+    })
+    ds["chips"] = (("solution", "site"), st.chips, {"units": "1", "long_name": "accelerators installed"})
+    ds["chip_type"] = (("solution", "site"), np.where(st.chips > 0, np.asarray(ctx.chip, dtype=object)[st.choice], ""),
+                       {"long_name": "accelerator type"})
+    ds["site_flops"] = (("solution", "site"), flops, {"units": "FLOP/s", "long_name": "installed dense BF16 peak"})
+    ds["site_it_power"] = (("solution", "site"), st.it_power_w, {"units": "W", "long_name": "accelerator TDP sum"})
+    ds["served_share"] = ("solution", st.served_share, {"units": "1", "long_name": "share of reachable demand served"})
+    ds["west_share"] = ("solution", (flops * ctx.west[None, :]).sum(axis=1) / safe,
+                        {"units": "1", "long_name": "share of installed compute in western hubs"})
+    ds["edge_share"] = ("solution", (flops * edge[None, :]).sum(axis=1) / safe,
+                        {"units": "1", "long_name": "share of installed compute at edge sites"})
+    ds["total_chips"] = ("solution", st.chips.sum(axis=1), {"units": "1", "long_name": "accelerators installed"})
+    return ds
+
+
+# --------------------------------------------------------------------------- objectives and constraints
+
+
+def annual_cost(ctx: PlacementContext, state: PlacementState) -> np.ndarray:
+    """Amortised accelerator capex + electricity [MCNY/yr]."""
+    return state.cost_mcny
+
+
+def mean_latency(ctx: PlacementContext, state: PlacementState) -> np.ndarray:
+    """Demand-weighted (population-weighted) one-way latency of served demand [ms]."""
+    return state.mean_latency_ms
+
+
+def annual_co2(ctx: PlacementContext, state: PlacementState) -> np.ndarray:
+    """CO2 of the electricity at the sites' grid carbon intensity [kt/yr]."""
+    return state.co2_kt
+
+
+def demand_served(ctx: PlacementContext, state: PlacementState, min_share: float = 0.99) -> np.ndarray:
+    """``min_share - served share`` [1] (<= 0: at least ``min_share`` of reachable demand served).
+
+    ``min_share`` default 0.99 is **assumed** (a service level, not a sourced target).
+    """
+    return float(min_share) - state.served_share
+
+
+def site_power(ctx: PlacementContext, state: PlacementState) -> np.ndarray:
+    """Summed excess of IT power x PUE over the sites' power capacity [MW] (<= 0 feasible)."""
+    facility = state.it_power_w * ctx.pue[None, :]
+    excess = np.maximum(0.0, facility - ctx.capacity_w[None, :])
+    return np.where(np.isfinite(excess), excess, 0.0).sum(axis=1) / 1e6
+
+
+def pue_target(ctx: PlacementContext, state: PlacementState, max_pue: float = 1.3) -> np.ndarray:
+    """IT-power-weighted average PUE minus ``max_pue`` [1] (<= 0 feasible; 0 chips count as feasible).
+
+    ``max_pue`` default 1.3: the Dec 2021 NDRC/CAC/MIIT/NEA target for new large and hyperscale
+    data centres (average PUE < 1.3, FIGURES 1.2 [S]); national hub nodes: 1.25.
+    """
+    it = state.it_power_w.sum(axis=1)
+    avg = np.where(it > 0, (state.it_power_w * ctx.pue[None, :]).sum(axis=1) / np.where(it > 0, it, 1.0), 0.0)
+    return avg - float(max_pue)
