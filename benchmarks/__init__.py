@@ -15,6 +15,8 @@ import time
 BENCHMARKS = {
     "coverage": "benchmarks.bench_coverage",
     "paths": "benchmarks.bench_paths",
+    "routing": "benchmarks.bench_routing",
+    "optimize": "benchmarks.bench_optimize",
 }
 
 
