@@ -19,6 +19,7 @@ import workbench as wb
 from workbench import hookimpl
 from workbench.errors import PluginError, PluginWarning
 from workbench.plugin_types import AnalysisSpec, AttributeSpec, ComponentKind, DatasetSpec
+from workbench.plugins import BUILTIN_PLUGINS
 from workbench.testing import example_scenario, plugin_manager
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +75,7 @@ def test_plugin_manager_helper_is_hermetic_and_restores_the_global():
     with plugin_manager(("extra", Extra())) as pm:
         assert wb.get_plugin_manager() is pm is not before
         assert "wbtest_extra" in wb.get_schema().attrs("site")
-        assert set(pm.records) == {"workbench.builtins", "extra"}  # no entry point loaded
+        assert set(pm.records) == {*BUILTIN_PLUGINS, "extra"}  # no entry point loaded
     assert wb.get_plugin_manager() is before
     assert "wbtest_extra" not in wb.get_schema().attrs("site")
     assert wb.get_schema().attrs("site").keys() == schema_before.attrs("site").keys()

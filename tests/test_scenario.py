@@ -204,3 +204,13 @@ def test_repr_html_shows_kinds_totals_and_escapes(tiny_scenario):
     assert "<script>x</script>" not in odd._repr_html_() and "&lt;script&gt;" in odd._repr_html_()
     # core kinds first; installed plugins may add kinds after them
     assert repr(tiny_scenario).startswith("<Scenario 'example': site=3, link=2, chip=1, inventory=3, agent=1, device=1")
+
+
+def test_inventory_pairs_absent_from_the_long_table_are_zero_not_nan():
+    chips = [{"id": c, "bf16_flops": 1e15, "hbm": 1e11, "hbm_bw": 1e12, "tdp": 700} for c in ("x", "y")]
+    sites = [{"id": s, "lon": 100.0 + i, "lat": 30.0} for i, s in enumerate(("a", "b"))]
+    sc = wb.Scenario.from_tables({"site": sites, "chip": chips,
+                                  "inventory": [{"site": "a", "chip": "x", "count": 3},
+                                                {"site": "b", "chip": "y", "count": 5}]})
+    assert sc.inventory.sel(site="a", chip="y").item() == 0 and not sc.inventory.isnull().any()
+    assert float(sc.site_compute_flops().sum()) == 8e15

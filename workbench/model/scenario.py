@@ -82,7 +82,8 @@ def _coerce_column(values: pd.Series, spec: AttributeSpec, from_unit: str | None
         for i in np.flatnonzero(blank):
             problems.append(Problem("required value is missing (empty or NaN)", origin.file, origin.line(i), where(i)))
     if spec.dtype == "str":
-        out = np.array(["" if b else str(v) for v, b in zip(raw, blank, strict=True)], dtype=object)
+        default = spec.default_value()
+        out = np.array([default if b else str(v) for v, b in zip(raw, blank, strict=True)], dtype=object)
     elif spec.dtype == "bool":
         default = spec.default_value()
         out = np.empty(n, dtype=bool)
@@ -203,7 +204,9 @@ def _build_table(kind: str, frame: pd.DataFrame, schema: Schema, column_units: M
         keep = ~dup
         idx = pd.MultiIndex.from_arrays([k[keep] for k in keys], names=list(dims))
         data = {n: pd.Series(v[keep], index=idx) for n, v in columns.items()}
-        ds = xr.Dataset({n: (list(dims), s.unstack(dims[-1]).to_numpy()) if len(s) else (list(dims), np.zeros((0, 0)))
+        # pairs absent from a long table take the attribute's default (e.g. 0 chips), not NaN
+        ds = xr.Dataset({n: (list(dims), s.unstack(dims[-1], fill_value=attrs[n].default_value()).to_numpy())
+                         if len(s) else (list(dims), np.zeros((0, 0)))
                          for n, s in data.items()})
         if len(idx):
             ds = ds.assign_coords({dims[0]: np.asarray(data[next(iter(data))].unstack(dims[-1]).index, dtype=object),
