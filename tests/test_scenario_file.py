@@ -71,9 +71,7 @@ def test_load_scenario_dispatches_yaml_files():
 
 
 def test_shipped_china_edwc_scenario_loads():
-    path = dataset_path("china-edwc/scenario.yaml")
-    if not path.exists():
-        pytest.skip("datasets/china-edwc/scenario.yaml is not written yet (another helper builds it)")
+    assert dataset_path("china-edwc/scenario.yaml").exists()
     sc = wb.load_scenario("china-edwc")
     assert sc.validate() == []
     site = sc["site"]
