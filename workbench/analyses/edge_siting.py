@@ -74,7 +74,7 @@ def edge_siting(scenario, target_share: float = 0.75, budget_ms: float = 1.0, *,
     cover = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(weight), len(clon)))
     cover_t = cover.T.tocsr()
     share_before = _group_share(covered, weight, pts["group"], n_groups)
-    order, gains, shares = [], [], []
+    order, gains, shares, reached = [], [], [], []
     share = weight[covered].sum() / total
     baseline = share
     while share < target_share and len(order) < max_new_sites:
@@ -83,6 +83,8 @@ def edge_siting(scenario, target_share: float = 0.75, budget_ms: float = 1.0, *,
         if gain[best] <= 0:
             break
         newly = cover_t.indices[cover_t.indptr[best]:cover_t.indptr[best + 1]]
+        newly = newly[~covered[newly]]
+        reached.append(len(np.unique(pts["group"][newly])))
         covered[newly] = True
         share = weight[covered].sum() / total
         order.append(best)
@@ -97,6 +99,8 @@ def edge_siting(scenario, target_share: float = 0.75, budget_ms: float = 1.0, *,
             "group": ("rank", np.asarray(ids[cgroup[order]], dtype=object), {"long_name": "device group served"}),
             "name": ("rank", np.asarray(dev["name"].values[cgroup[order]], dtype=object), {"long_name": "place"}),
             "gain": ("rank", np.asarray(gains, float), {"units": "1", "long_name": "endpoints newly inside budget"}),
+            "groups_reached": ("rank", np.asarray(reached, dtype=np.int64),
+                               {"units": "1", "long_name": "device groups with people newly inside budget"}),
             "cumulative_share": ("rank", np.asarray(shares, float),
                                  {"units": "1", "long_name": "national share inside budget"}),
             "share_before": ("device", share_before, {"units": "1", "long_name": "share inside budget before"}),
@@ -107,23 +111,25 @@ def edge_siting(scenario, target_share: float = 0.75, budget_ms: float = 1.0, *,
     )
     ds["baseline_share"] = xr.DataArray(baseline, attrs={"units": "1", "long_name": "national share before"})
     ds["final_share"] = xr.DataArray(share, attrs={"units": "1", "long_name": "national share after"})
-    reached = bool(share >= target_share)
+    done = bool(share >= target_share)
     ds.attrs.update({"analysis": "edge_siting", "scenario": scenario.name, "budget_ms": budget_ms,
-                     "target_share": target_share, "candidates": candidates, "reached": int(reached),
+                     "target_share": target_share, "candidates": candidates, "reached": int(done),
                      "radius_km": radius_km})
     ds.attrs["summary_json"] = json.dumps({
         "budget_ms": budget_ms, "target_share": target_share, "baseline_share": float(baseline),
-        "final_share": float(share), "new_sites": int(len(order)), "reached": reached,
-        "sites": [{"group": str(g), "name": str(nm), "lon": float(x), "lat": float(y), "gain": float(gn)}
-                  for g, nm, x, y, gn in zip(ds["group"].values, ds["name"].values, ds["lon"].values,
-                                             ds["lat"].values, ds["gain"].values)],
+        "final_share": float(share), "new_sites": int(len(order)), "reached": done,
+        "sites": [{"group": str(g), "name": str(nm), "lon": float(x), "lat": float(y), "gain": float(gn),
+                   "groups_reached": int(k)}
+                  for g, nm, x, y, gn, k in zip(ds["group"].values, ds["name"].values, ds["lon"].values,
+                                                ds["lat"].values, ds["gain"].values, ds["groups_reached"].values)],
     })
     head = (f"edge siting for {scenario.name}: {100 * baseline:.1f}% -> {100 * share:.1f}% of endpoints within "
             f"{budget_ms:g} ms with {len(order)} new sites (target {100 * target_share:.0f}%"
-            f"{'' if reached else ', NOT reached'})")
-    body = [f"  {r:3d}. {nm} ({g}) +{gn:,.0f} -> {100 * s:.1f}%" for r, nm, g, gn, s in
-            zip(ds["rank"].values, ds["name"].values, ds["group"].values, ds["gain"].values,
-                ds["cumulative_share"].values)]
+            f"{'' if done else ', NOT reached'})")
+    body = [f"  {r:3d}. site at {nm} ({g}): +{gn:,.0f} people in {k} metro{'s' if k != 1 else ''} -> {100 * s:.1f}%"
+            for r, nm, g, gn, k, s in zip(ds["rank"].values, ds["name"].values, ds["group"].values,
+                                          ds["gain"].values, ds["groups_reached"].values,
+                                          ds["cumulative_share"].values)]
     ds.attrs["summary_text"] = "\n".join([head, *body])
     return ds
 
