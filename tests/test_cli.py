@@ -79,3 +79,24 @@ def test_run_writes_report_results_and_summary(tmp_path, capsys):
     assert float(tree["coverage"]["national_share"].sel(budget=1.0)) == pytest.approx(
         summary["coverage"]["national_share"]["1ms"])
     assert summary["edge_siting"]["final_share"] >= 0.75
+
+
+def test_analyze_rejects_unknown_and_mistyped_parameters_in_one_line(capsys):
+    assert main(["analyze", "coverage", "--param", "foo=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--param foo" in err and "budget_ms" in err
+    assert main(["analyze", "edge_siting", "--param", "target_share=abc"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert main(["analyze", "edge_siting", "--budget-ms", "1", "--json"]) == 0  # one budget -> scalar
+    assert json.loads(capsys.readouterr().out)["budget_ms"] == 1.0
+
+
+def test_a_group_without_people_does_not_make_national_coverage_nan():
+    devices = [{"id": "a", "lon": 116.0, "lat": 40.0, "count": 1e6}, {"id": "empty", "lon": 100.0, "lat": 30.0,
+                                                                        "count": 0}]
+    sc = wb.Scenario.from_tables({
+        "site": [{"id": "dc", "lon": 116.0, "lat": 40.0}],
+        "chip": [{"id": "h100", "bf16_flops": 989.4e12, "hbm": 80e9, "hbm_bw": 3.35e12, "tdp": 700}],
+        "inventory": [{"site": "dc", "chip": "h100", "count": 8}], "device": devices})
+    cov = wb.analyze("coverage", sc, budget_ms=[1])
+    assert float(cov["national_share"].squeeze()) == 1.0

@@ -116,8 +116,12 @@ def cmd_analyze(args) -> int:
     sc = wb.load_scenario(args.scenario)
     params = _parse_params(args.param)
     if args.budget_ms is not None:
-        params["budget_ms"] = args.budget_ms
-    result = wb.analyze(args.name, sc, **params)
+        params["budget_ms"] = args.budget_ms[0] if len(args.budget_ms) == 1 else args.budget_ms
+    _check_params(args.name, params)
+    try:
+        result = wb.analyze(args.name, sc, **params)
+    except TypeError as err:  # a parameter of the wrong type (e.g. --param target_share=abc)
+        raise WorkbenchError(f"analysis {args.name!r}: bad parameter value: {err}") from err
     if args.out:
         from .fileio import atomic_path
 
@@ -130,6 +134,25 @@ def cmd_analyze(args) -> int:
         text = result.attrs.get("summary_text")
         print(text if text else result)
     return 0
+
+
+def _check_params(name: str, params: dict) -> None:
+    """Refuse parameters the analysis does not take, naming them (instead of a TypeError traceback)."""
+    import inspect
+
+    import workbench as wb
+
+    specs = wb.list_analyses()
+    if name not in specs:
+        return  # wb.analyze gives the "unknown analysis" error listing the available ones
+    sig = inspect.signature(specs[name].func)
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    accepted = [p for p in list(sig.parameters)[1:]]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        label = "--budget-ms" if unknown == ["budget_ms"] else "--param " + ", ".join(unknown)
+        raise WorkbenchError(f"analysis {name!r} does not take {label}; it takes: {', '.join(accepted)}")
 
 
 def _dataset_json(ds) -> dict:

@@ -256,7 +256,8 @@ def parse_sweep(data: Mapping, *, source: str = "", base: Path | None = None, li
     if not analyses and sdef is None:
         problems.add(("analyses",), "a sweep needs at least one analysis or a study")
     problems.raise_if_any()
-    config = {"scenario": getattr(scenario, "name", ""), "method": method, "samples": samples, "seed": seed,
+    config = {"scenario": getattr(scenario, "name", ""), "scenario_token": _scenario_token(scenario),
+              "study_n_gen": getattr(study, "n_gen", None), "method": method, "samples": samples, "seed": seed,
               "parameters": [p.__dict__ for p in params], "analyses": [(a[0], a[2]) for a in analyses],
               "study": study.config() if study is not None else None}
     return SweepSpec(name=str(data.get("name") or Path(source).stem or "sweep"), scenario=scenario, method=method,
@@ -292,6 +293,15 @@ def sweep_samples(spec: SweepSpec) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=names)
     frame.index.name = "sample"
     return frame
+
+
+def _scenario_token(scenario) -> str:
+    """Content hash of a scenario, so a cached sample is reused only for the same data."""
+    if scenario is None or not hasattr(scenario, "to_datatree"):
+        return ""
+    from dask.base import tokenize
+
+    return tokenize({k: scenario[k] for k in scenario.kinds}, dict(scenario.parameters))
 
 
 def _sample_key(spec: SweepSpec, values: Mapping) -> str:

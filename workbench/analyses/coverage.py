@@ -133,11 +133,12 @@ def coverage(scenario, budget_ms: Sequence[float] = DEFAULT_BUDGETS_MS, *, sites
                         metro_equipment_ms=metro_equipment_ms, n_rings=n_rings, n_angles=n_angles)
     shares = cm.coverage_shares(pts["latency_ms"], pts["weight"], pts["group"], budgets, n)
     counts = dev["count"].values
-    covered = shares * counts[:, None]
-    wsum = np.bincount(pts["group"], weights=pts["weight"], minlength=n)
-    mean_lat = np.bincount(pts["group"], weights=pts["weight"] * np.where(np.isfinite(pts["latency_ms"]),
-                                                                          pts["latency_ms"], np.nan), minlength=n)
-    mean_lat = np.divide(mean_lat, wsum, out=np.full(n, np.nan), where=wsum > 0)
+    covered = np.nan_to_num(shares) * counts[:, None]  # a group without people covers no one (not NaN)
+    # mean over reachable points only (an unreachable point has infinite latency)
+    reach = np.isfinite(pts["latency_ms"])
+    w_reach = np.bincount(pts["group"], weights=pts["weight"] * reach, minlength=n)
+    mean_lat = np.bincount(pts["group"], weights=np.where(reach, pts["weight"] * pts["latency_ms"], 0.0), minlength=n)
+    mean_lat = np.divide(mean_lat, w_reach, out=np.full(n, np.nan), where=w_reach > 0)
     centre = _centre_latency(scenario, sites, include_access, metro_equipment_ms)
     site_ids = scenario["site"]["site"].values
     budget_coord = xr.DataArray(budgets, dims="budget", attrs={"units": "ms", "long_name": "one-way latency budget"})
@@ -147,7 +148,8 @@ def coverage(scenario, budget_ms: Sequence[float] = DEFAULT_BUDGETS_MS, *, sites
             "covered": (("device", "budget"), covered, {"units": "1", "long_name": "endpoints within budget"}),
             "mean_latency": ("device", mean_lat, {"units": "ms", "long_name": "population-weighted mean one-way latency"}),
             "centre_latency": ("device", centre[0], {"units": "ms", "long_name": "one-way latency from the group centre"}),
-            "nearest_site": ("device", np.asarray(site_ids[centre[1]], dtype=object),
+            "nearest_site": ("device", np.where(centre[1] >= 0, np.asarray(site_ids[np.maximum(centre[1], 0)],
+                                                                           dtype=object), ""),
                              {"long_name": "best site from the group centre"}),
         },
         coords={"device": dev["device"].values, "budget": budget_coord,
