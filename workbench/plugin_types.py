@@ -247,6 +247,32 @@ class CommandSpec:
         _check_name("command", self.name)
 
 
+class lazy:
+    """A callable that imports ``"package.module:function"`` on first call.
+
+    Lets a plugin register report renderers and CLI commands without importing their (heavy)
+    modules when the plugin is loaded: ``CommandSpec("fabric", ..., run=lazy("my_plugin.cli:run"))``.
+    """
+
+    def __init__(self, target: str) -> None:
+        module, _, name = target.partition(":")
+        if not module or not name:
+            raise PluginError(f"lazy target {target!r}: expected 'package.module:function'")
+        self.target = target
+        self._func: Callable[..., Any] | None = None
+
+    def __call__(self, *args, **kwargs):
+        if self._func is None:
+            import importlib
+
+            module, _, name = self.target.partition(":")
+            self._func = getattr(importlib.import_module(module), name)
+        return self._func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"lazy({self.target!r})"
+
+
 SPEC_TYPES: Mapping[str, type] = {
     "component_kinds": ComponentKind,
     "component_attributes": AttributeSpec,

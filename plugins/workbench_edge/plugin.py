@@ -20,6 +20,7 @@ from workbench.plugin_types import (
     DecisionSpace,
     Objective,
     ReportSection,
+    lazy,
 )
 
 
@@ -125,33 +126,16 @@ def workbench_constraints():
                      spaces=("edge_deployment",), description="Large-tier TPOT <= tpot_slo_s (default 40 ms)")
 
 
-def _render(run):
-    from .report import render
-
-    return render(run)
-
-
 @hookimpl
 def workbench_report_sections():
-    yield ReportSection("edge_inference", "Edge and distributed inference", render=_render, order=50)
-
-
-def _configure(parser):
-    from .cli import configure
-
-    configure(parser)
-
-
-def _run(args):
-    from .cli import run
-
-    return run(args)
+    yield ReportSection("edge_inference", "Edge and distributed inference",
+                        render=lazy("workbench_edge.report:render"), order=50)
 
 
 @hookimpl
 def workbench_commands():
     yield CommandSpec("inference", "Throughput, TTFT, TPOT and max batch of a model on N chips",
-                      configure=_configure, run=_run)
+                      configure=lazy("workbench_edge.cli:configure"), run=lazy("workbench_edge.cli:run"))
 
 
 @hookimpl

@@ -16,6 +16,7 @@ from workbench.plugin_types import (
     DecisionSpace,
     Objective,
     ReportSection,
+    lazy,
 )
 
 
@@ -132,31 +133,13 @@ def workbench_validate(scenario):
                 yield Problem(f"expected {expect}", field=f"link[{lid}].{attr}", value=str(v))
 
 
-def _render(run):
-    from .report import render_fabric_section
-
-    return render_fabric_section(run)
-
-
 @hookimpl
 def workbench_report_sections():
-    yield ReportSection("fabric", "AI supernodes and optical transport", render=_render, order=40)
-
-
-def _configure(parser):
-    from .cli import configure
-
-    configure(parser)
-
-
-def _run(args):
-    from .cli import run
-
-    return run(args)
+    yield ReportSection("fabric", "AI supernodes and optical transport", render=lazy("workbench_optical.report:render_fabric_section"), order=40)
 
 
 @hookimpl
 def workbench_commands():
     yield CommandSpec("fabric", "AI supernode totals for a preset or a chip/count/topology/medium design",
-                      configure=_configure, run=_run)
+                      configure=lazy("workbench_optical.cli:configure"), run=lazy("workbench_optical.cli:run"))
 

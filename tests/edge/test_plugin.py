@@ -47,7 +47,8 @@ def test_cli_bad_input_is_one_line_exit_2(capsys, argv, message):
 def test_report_section_and_results_round_trip(tmp_path):
     sc = wb.load_scenario("china-edwc")
     run = {"scenario": sc, "results": {}, "summary": {}}
-    html = plugin._render(run)
+    (section,) = list(plugin.workbench_report_sections())
+    html = section.render(run)
     assert "western provinces" in html and "<table>" in html
     for name in ("edge_serving", "edge_routing"):
         ds = run["results"][name]
