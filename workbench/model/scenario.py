@@ -310,7 +310,7 @@ class Scenario:
         problems: list[Problem] = []
         site_ids = set(self["site"]["site"].values.tolist())
         checks = [("link", "src", "site", site_ids), ("link", "dst", "site", site_ids),
-                  ("agent", "site", "site", site_ids),
+                  ("agent", "site", "site", site_ids), ("device", "access_site", "site", site_ids),
                   ("agent", "device", "device", set(self["device"]["device"].values.tolist()))]
         for kind, attr, target, valid in checks:
             ds = self[kind]
