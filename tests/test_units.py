@@ -1,6 +1,6 @@
-"""Units: conversions against hand values, errors for unknown units and wrong dimensions."""
+"""Units on pint: conversions against hand values, errors for unknown units and wrong dimensions,
+currencies only with a rate, unit text that could hang pint, thousands separators."""
 
-import itertools
 
 import numpy as np
 import pytest
@@ -38,36 +38,70 @@ def test_convert_arrays_elementwise_and_identity_returns_input():
     assert units.convert(arr, "W", "W") is arr  # same unit: no copy, no float coercion
 
 
-def test_every_factor_pair_within_a_dimension_is_reciprocal():
-    # factor(a, b) * factor(b, a) == 1 for every pair of units of one dimension (closed form)
-    for dim in {units.dimension(u) for u in units.known_units()}:
-        for a, b in itertools.combinations(units.units_of(dim), 2):
-            assert units.factor(a, b) * units.factor(b, a) == pytest.approx(1.0, rel=1e-12), (a, b)
+def test_factor_pairs_are_reciprocal():
+    pairs = [("Gbit/s", "GB/s"), ("kWh", "MJ"), ("CNY/MWh", "CNY/kWh"), ("us/km", "ms/km"), ("TFLOP/s", "POP/s"),
+             ("GiB", "TB"), ("%", "pu"), ("request/h", "request/s"), ("yr", "d"), ("degree_east", "deg")]
+    for a, b in pairs:
+        assert units.factor(a, b) * units.factor(b, a) == pytest.approx(1.0, rel=1e-12), (a, b)
 
 
-def test_unknown_unit_is_an_error_listing_the_expected_units():
-    with pytest.raises(UnitError, match=r"unknown unit 'furlongs'.*Gbit/s"):
-        units.convert(3, "furlongs", "bit/s")
-    with pytest.raises(UnitError, match="unknown unit 'parsec'"):
-        units.dimension("parsec")
-    with pytest.raises(UnitError, match="unknown unit 'parsec'"):
-        units.factor("km", "parsec")
+def test_unknown_unit_is_an_error_with_a_suggestion():
+    with pytest.raises(UnitError, match=r"unknown unit 'gigabitz/s'"):
+        units.convert(3, "gigabitz/s", "bit/s")
+    with pytest.raises(UnitError, match="unknown unit 'wombat'"):
+        units.dimension("wombat")
+    with pytest.raises(UnitError, match=r"unknown unit 'kilowat'; did you mean"):
+        units.factor("km", "kilowat")
 
 
 @pytest.mark.parametrize(("src", "dst"), [("W", "km"), ("USD", "CNY"), ("degree", "km"), ("B", "bit/s"),
-                                          ("TB", "FLOP/s")])
+                                          ("TB", "FLOP/s"), ("degree_north", "1"), ("Hz", "bit/s"),
+                                          ("EUR/kWh", "CNY/kWh")])
 def test_wrong_dimension_is_an_error_naming_both_dimensions(src, dst):
-    # no exchange rate, no degree-to-km, no bytes-to-rate is ever implied
-    with pytest.raises(UnitError, match=rf"cannot convert '{src}' \(\w+\) to '{dst}' \(\w+\)"):
+    # no exchange rate, no degree-to-km or degree-to-number, no bytes-to-rate is ever implied
+    with pytest.raises(UnitError, match=rf"cannot convert '{src}' \(.+\) to '{dst}' \(.+\)"):
         units.convert(1.0, src, dst)
 
 
-def test_dimension_and_unit_tables():
-    assert units.dimension("MW") == "power"
-    assert units.dimension(" Gbit/s ") == "data_rate"
-    assert "" not in units.known_units()
-    assert units.known_units() == sorted(units.known_units())
-    assert units.units_of("power") == ["GW", "MW", "W", "kW", "mW"]
+def test_currencies_convert_only_with_an_explicit_rate():
+    with pytest.raises(UnitError, match="exchange rate: set the scenario parameters cny_per_usd"):
+        units.factor("USD/kWh", "CNY/kWh")
+    assert units.factor("USD/kWh", "CNY/kWh", rates={"USD": 7.2}) == pytest.approx(7.2, rel=1e-12)
+    # EUR -> USD through CNY: 7.8 CNY/EUR / 7.2 CNY/USD
+    assert units.factor("EUR", "USD", rates={"USD": 7.2, "EUR": 7.8}) == pytest.approx(7.8 / 7.2, rel=1e-12)
+    with pytest.raises(UnitError, match="cny_per_eur"):
+        units.factor("EUR", "USD", rates={"USD": 7.2})
+
+
+def test_micro_sign_and_greek_mu_are_both_microseconds():
+    assert units.convert(250, "\u00b5s", "ms") == pytest.approx(0.25)  # MICRO SIGN
+    assert units.convert(250, "\u03bcs", "ms") == pytest.approx(0.25)  # GREEK SMALL LETTER MU
+
+
+def test_project_units_and_networking_conventions():
+    assert units.convert(1, "Gb/s", "bit/s") == 1e9  # Gb = gigabit (pint's default: gilbert)
+    assert units.convert(1, "kCNY", "CNY") == 1e3
+    assert units.convert(2, "token/s", "token/min") == pytest.approx(120)
+    assert units.dimension("MW") == "power" and units.dimension(" Gbit/s ") == "data rate"
+    assert units.convert(1, "julian_year", "h") == pytest.approx(8766.0)  # pint's year stays available
+    assert units.convert(np.array([0.0, 10.0]), "dBm", "mW") == pytest.approx([1.0, 10.0])  # logarithmic
+
+
+@pytest.mark.parametrize("text", ["10**10**10 m", "m**(10**10)", "km" * 40, "m; import os", "2**99 s"])
+def test_unit_text_that_could_hang_pint_is_refused(text):
+    with pytest.raises(UnitError):
+        units.factor(text, "m")
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("1,000 km", r"thousands separator ',' in '1,000 km'.*'1000 km'"),
+    ("1 000 000", r"thousands separator ' '.*'1000000'"),
+    ("12,345.5 MW", r"thousands separator ','"),
+    ("1,5 ms", r"decimal comma in '1,5 ms'.*'1.5 ms'"),
+])
+def test_thousands_separators_and_decimal_commas_are_refused_with_a_hint(text, match):
+    with pytest.raises(UnitError, match=match):
+        units.parse_quantity(text, "m")
 
 
 @pytest.mark.parametrize(("text", "unit", "expected"), [
@@ -86,7 +120,7 @@ def test_parse_quantity(text, unit, expected):
 
 @pytest.mark.parametrize(("text", "unit", "match"), [
     ("lots", "1", "expected a number"),
-    ("12 furlongs", "km", "unknown unit 'furlongs'"),
+    ("12 wombats", "km", "unknown unit 'wombats'"),
     ("5 W", "km", r"cannot convert 'W' \(power\) to 'km' \(length\)"),
     ("", "W", "expected a number"),
 ])

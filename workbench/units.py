@@ -1,125 +1,350 @@
-"""Unit strings, their dimensions and conversion to the canonical unit of an attribute.
+"""Units on pint: the project registry, conversion to canonical units, quantity parsing.
 
 The workbench stores every quantity in one canonical unit per attribute (declared in the schema
-and carried in ``attrs["units"]``). Inputs may use any unit of the same dimension; they are
-converted once, at the IO boundary, with :func:`convert`. The table is deliberately small and
-explicit: an unknown unit string is an error, never a guess.
+and carried in ``attrs["units"]`` as a string pint parses). Inputs may use any unit of the same
+dimension; they are converted once, at the IO boundary.
+
+The project registry is pint's default registry with these changes (:data:`PROJECT_DEFINITIONS`):
+
+* ``bit`` is a base dimension ``[information]`` (pint makes it dimensionless, so ``B/s`` would
+  equal ``Hz``), and ``b`` is the bit (``Gb/s`` = gigabit per second, as in networking; pint's
+  ``b`` = barn and ``Gb`` = gilbert are dropped);
+* ``radian`` is a base dimension ``[angle]``, so a degree is never a plain number (a latitude
+  given for a PUE is refused); ``degree_east`` and ``degree_north`` are degrees, as in cf-xarray;
+* ``yr`` (``year``, ``a``) is 365 days = 8,760 h, the convention of annual energy statistics;
+  pint's 365.25-day year stays available as ``julian_year``;
+* new units ``FLOP`` (= ``OP``), ``token``, ``request``, ``per_unit`` (``pu``), ``kgCO2`` (= kg),
+  and the currencies ``CNY``, ``USD``, ``EUR``, each its own dimension: a currency converts to
+  another only through an explicit exchange rate (:meth:`UnitRegistry.factor` ``rates=``), never
+  implicitly.
+
+Plugins add units through the ``workbench_units`` hook (pint definition strings); the plugin
+manager builds one registry per manager (:meth:`UnitRegistry.with_definitions`). The core
+registry (:func:`core_registry`) has the project units only; the module-level functions use it.
+
+Unit text is checked before pint sees it (:func:`check_unit_text`): pint evaluates arithmetic in
+unit expressions, so unbounded input such as ``10**10**10`` would otherwise be a denial of
+service. Numbers with thousands separators (``1,000 km``) are refused with a hint.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
+import math
+import os
 import re
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 from .errors import UnitError
 
-#: unit string -> (dimension, factor to the dimension's base unit)
-_UNITS: dict[str, tuple[str, float]] = {}
+#: Patches applied to pint's ``default_en.txt`` (pattern -> replacement), see the module docstring.
+_PATCHES = {
+    r"^radian = \[\] = rad$": "radian = [angle] = rad",
+    r"^bit = \[\]$": "bit = [information] = b",
+    r"^year = 365.25 \* day = a = yr = julian_year$": "year = 365 * day = a = yr\njulian_year = 365.25 * day",
+    r"^barn = 1e-28 \* meter \*\* 2 = b$": "barn = 1e-28 * meter ** 2",
+    r"^gilbert = 1 / \(4 \* π\) \* biot_turn = Gb$": "gilbert = 1 / (4 * π) * biot_turn",
+}
+
+#: Units the project adds to pint's defaults (pint definition syntax).
+PROJECT_DEFINITIONS = (
+    "FLOP = [computation] = flop",
+    "OP = FLOP",
+    "token = [token]",
+    "request = [request] = req",
+    "CNY = [currency_CNY] = RMB = yuan",
+    "USD = [currency_USD]",
+    "EUR = [currency_EUR] = euro",
+    "degree_east = degree = degrees_east = degree_E = degreeE",
+    "degree_north = degree = degrees_north = degree_N = degreeN",
+    "per_unit = 1 = pu",
+    "kgCO2 = kilogram",
+)
+
+#: Currencies of the project registry and the base unit of each currency dimension.
+CURRENCIES = ("CNY", "USD", "EUR")
+
+#: Readable names of common dimensions, for error messages.
+_DIM_NAMES = {
+    "dimensionless": "dimensionless", "[length]": "length", "[time]": "time", "[mass]": "mass",
+    "[angle]": "angle", "[information]": "information", "[information] / [time]": "data rate",
+    "[computation] / [time]": "compute rate", "[computation]": "computation",
+    "[mass] * [length] ** 2 / [time] ** 3": "power", "[mass] * [length] ** 2 / [time] ** 2": "energy",
+    "1 / [time]": "rate", "[currency_CNY]": "CNY", "[currency_USD]": "USD", "[currency_EUR]": "EUR",
+    "[request] / [time]": "request rate", "[token] / [time]": "token rate",
+}
+
+#: Longest unit text accepted (characters); the longest canonical unit in the schema is 8.
+MAX_UNIT_LENGTH = 64
+_UNIT_CHARS = re.compile(r"^[A-Za-z0-9_µμ°%/*·^().\s\-]*$")
+#: a number raised to a power (``10**10**10``), an exponent of three or more digits, or a long number
+_BIG_EXPONENT = re.compile(r"\d\s*\)*\s*(\*\*|\^)|(\*\*|\^)\s*[-+(]*\s*\d{3,}|\d{5,}")
 
 
-def _add(dimension: str, base: str, table: dict[str, float]) -> None:
-    _UNITS[base] = (dimension, 1.0)
-    for name, factor in table.items():
-        _UNITS[name] = (dimension, factor)
+def check_unit_text(unit: str) -> str:
+    """Return ``unit`` stripped if it is safe to hand to pint, else raise :class:`UnitError`.
+
+    Refuses long text, characters outside unit notation and numbers or exponents with many
+    digits (pint evaluates ``**`` in unit expressions).
+    """
+    text = str(unit).strip()
+    if len(text) > MAX_UNIT_LENGTH:
+        raise UnitError(f"unit text too long ({len(text)} characters; at most {MAX_UNIT_LENGTH})")
+    if not _UNIT_CHARS.match(text) or _BIG_EXPONENT.search(text) or text.count("**") + text.count("^") > 4:
+        raise UnitError(f"not a unit: {text[:40]!r}")
+    return text
 
 
-_add("dimensionless", "1", {"": 1.0, "%": 0.01, "count": 1.0, "pu": 1.0})
-_add("length", "km", {"m": 1e-3, "cm": 1e-5, "mm": 1e-6, "mi": 1.609344})
-_add("time", "s", {"ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "min": 60.0, "h": 3600.0,
-                   "d": 86400.0, "yr": 365.0 * 86400.0})
-_add("power", "W", {"kW": 1e3, "MW": 1e6, "GW": 1e9, "mW": 1e-3})
-_add("energy", "J", {"kJ": 1e3, "MJ": 1e6, "kWh": 3.6e6, "MWh": 3.6e9, "GWh": 3.6e12,
-                     "TWh": 3.6e15, "pJ": 1e-12})
-_add("data_rate", "bit/s", {"kbit/s": 1e3, "Mbit/s": 1e6, "Gbit/s": 1e9, "Tbit/s": 1e12,
-                            "Gb/s": 1e9, "Tb/s": 1e12, "Mb/s": 1e6, "B/s": 8.0, "kB/s": 8e3,
-                            "MB/s": 8e6, "GB/s": 8e9, "TB/s": 8e12})
-_add("bytes", "B", {"kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KiB": 1024.0, "MiB": 1024.0**2,
-                    "GiB": 1024.0**3, "TiB": 1024.0**4, "bit": 0.125})
-_add("compute", "FLOP/s", {"GFLOP/s": 1e9, "TFLOP/s": 1e12, "PFLOP/s": 1e15, "EFLOP/s": 1e18,
-                           "OP/s": 1.0, "TOP/s": 1e12, "POP/s": 1e15})
-_add("angle", "degree", {"degree_east": 1.0, "degree_north": 1.0, "deg": 1.0})
-_add("money_usd", "USD", {"kUSD": 1e3, "MUSD": 1e6})
-_add("money_cny", "CNY", {"kCNY": 1e3, "MCNY": 1e6})
-_add("price_cny_energy", "CNY/kWh", {"CNY/MWh": 1e-3})
-_add("price_usd_energy", "USD/kWh", {"USD/MWh": 1e-3})
-_add("carbon_intensity", "kg/kWh", {"g/kWh": 1e-3, "t/MWh": 1.0, "kgCO2/kWh": 1.0})
-_add("rate", "1/s", {"1/h": 1 / 3600.0, "1/d": 1 / 86400.0, "1/yr": 1 / (365.0 * 86400.0)})
-_add("energy_per_bit", "pJ/bit", {"J/bit": 1e12})
-_add("mass", "kg", {"t": 1e3, "g": 1e-3, "Mt": 1e9})
-_add("byte_rate_per_token", "B/token", {})
-_add("token_rate", "token/s", {})
-_add("request_rate", "request/s", {"request/h": 1 / 3600.0})
-_add("latency_per_length", "ms/km", {"us/km": 1e-3})
+@functools.cache
+def _default_definitions() -> tuple[str, ...]:
+    """pint's default definitions (with its constants inlined), patched as listed in :data:`_PATCHES`."""
+    import pint
 
-# Dimensions that are genuinely distinct but share a base name are kept apart on purpose:
-# a degree is never a kilometre, a USD is never a CNY (no exchange rate is implied).
+    folder = os.path.dirname(pint.__file__)
+    with open(os.path.join(folder, "default_en.txt"), encoding="utf-8") as fh:
+        text = fh.read()
+    with open(os.path.join(folder, "constants_en.txt"), encoding="utf-8") as fh:
+        text = text.replace("@import constants_en.txt", fh.read())
+    for pattern, replacement in _PATCHES.items():
+        text, n = re.subn(pattern, replacement, text, flags=re.MULTILINE)
+        if n != 1:  # a new pint changed its definitions: the patch must be revisited, not silently skipped
+            raise RuntimeError(f"pint {pint.__version__}: definition {pattern!r} not found once (found {n})")
+    return tuple(text.splitlines()) + PROJECT_DEFINITIONS
 
 
+class UnitRegistry:
+    """The project's pint registry plus the extra definitions of plugins.
+
+    Parameters
+    ----------
+    definitions : iterable of (str, str)
+        Extra ``(definition, provided_by)`` pairs in pint syntax, e.g. ``("rack = [rack]", "template 0.1")``.
+    """
+
+    def __init__(self, definitions: Iterable[tuple[str, str]] = ()) -> None:
+        import pint
+
+        self.extra = tuple(definitions)
+        self._ureg = pint.UnitRegistry(None, cache_folder=None, on_redefinition="raise",
+                                       autoconvert_offset_to_baseunit=True)
+        self._ureg.load_definitions(list(_default_definitions()))
+        for definition, provided_by in self.extra:
+            try:
+                self._ureg.define(definition)
+            except Exception as err:
+                raise UnitError(f"{provided_by}: unit definition {definition!r} refused: {err}") from None
+        self._units: dict[str, object] = {}
+        self._factors: dict[tuple[str, str], float] = {}
+
+    def with_definitions(self, definitions: Iterable[tuple[str, str]]) -> UnitRegistry:
+        """A new registry with these definitions added to this one's."""
+        return UnitRegistry((*self.extra, *definitions))
+
+    @property
+    def pint(self):
+        """The underlying ``pint.UnitRegistry`` (for pint-xarray or cf-xarray users)."""
+        return self._ureg
+
+    # -- parsing ---------------------------------------------------------------------------------
+    def units(self, unit: str):
+        """The pint ``Unit`` of a unit string; raise :class:`UnitError` if unknown."""
+        key = "" if unit is None else str(unit)
+        if key in self._units:
+            return self._units[key]
+        text = check_unit_text(key)
+        if text in ("", "1"):
+            parsed = self._ureg.dimensionless
+        else:
+            try:
+                parsed = self._ureg.parse_units(text.replace("·", "*"))
+            except Exception as err:
+                hint = self._suggest(text)
+                raise UnitError(f"unknown unit {text!r}" + (f"; did you mean {hint}?" if hint else "")
+                                + (f" ({type(err).__name__}: {err})" if "not defined" not in str(err) else "")) from None
+        self._units[key] = parsed
+        return parsed
+
+    def _suggest(self, text: str) -> str:
+        names = [n for n in self._ureg._units if len(n) < 30]
+        words = re.findall(r"[A-Za-zµμ_°%]+", text)
+        prefixes = sorted({p for p in self._ureg._prefixes if p}, key=len, reverse=True)
+        hints = []
+        for w in words:
+            try:
+                self._ureg.parse_units(w)
+            except Exception:
+                found = difflib.get_close_matches(w, names, n=3, cutoff=0.75)
+                for p in prefixes:  # "kilowat" -> kilo + watt
+                    if not found and w.startswith(p) and len(w) - len(p) > 2:
+                        found = [p + m for m in difflib.get_close_matches(w[len(p):], names, n=2, cutoff=0.75)]
+                hints += found
+        return " or ".join(repr(h) for h in dict.fromkeys(hints))
+
+    def is_known(self, unit: str) -> bool:
+        try:
+            self.units(unit)
+            return True
+        except UnitError:
+            return False
+
+    def dimension(self, unit: str) -> str:
+        """The dimension of ``unit`` as text (``"length"``, ``"data rate"``, or pint's ``[mass] / [length]``)."""
+        dim = str(self.units(unit).dimensionality)
+        dim = "dimensionless" if dim in ("", "dimensionless") else dim
+        return _DIM_NAMES.get(dim, dim)
+
+    # -- conversion ------------------------------------------------------------------------------
+    def factor(self, from_unit: str, to_unit: str, rates: Mapping[str, float] | None = None) -> float:
+        """Multiplier converting a value in ``from_unit`` to ``to_unit`` (multiplicative units only).
+
+        ``rates`` maps a currency to its value in CNY (``{"USD": 7.2}``); without it, currencies
+        never convert. Raises :class:`UnitError` for unknown units or different dimensions.
+        """
+        key = (str(from_unit), str(to_unit))
+        if not rates and key in self._factors:
+            return self._factors[key]
+        src, dst = self.units(from_unit), self.units(to_unit)
+        try:
+            value = float((1.0 * src).to(dst).magnitude)
+        except Exception as err:
+            value = self._via_rates(src, dst, rates, from_unit, to_unit, err)
+        if not rates:
+            self._factors[key] = value
+        return value
+
+    def _via_rates(self, src, dst, rates, from_unit, to_unit, err) -> float:
+        import pint
+
+        if not isinstance(err, pint.DimensionalityError):
+            raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}: {err}") from None
+        currencies = {c for u in (src, dst) for c in CURRENCIES
+                      if f"[currency_{c}]" in str(u.dimensionality)}
+        if currencies and rates:
+            missing = sorted(c for c in currencies if c != "CNY" and not _finite(rates.get(c)))
+            if not missing:
+                a, b = self._in_cny(1.0 * src, rates), self._in_cny(1.0 * dst, rates)
+                try:
+                    return float((a / b).to("dimensionless").magnitude)
+                except pint.DimensionalityError:
+                    pass
+        msg = (f"cannot convert {from_unit!r} ({self.dimension(from_unit)}) to {to_unit!r} "
+               f"({self.dimension(to_unit)})")
+        if len(currencies) > 1:
+            msg += ("; currencies convert only with an exchange rate: set the scenario parameters "
+                    + " and ".join(f"cny_per_{c.lower()}" for c in sorted(currencies) if c != "CNY"))
+        raise UnitError(msg) from None
+
+    def _in_cny(self, q, rates):
+        for c in CURRENCIES:
+            if c == "CNY":
+                continue
+            exponent = q.to_root_units().unit_items()
+            power = dict(exponent).get(c, 0)
+            if power:
+                q = q * (self._ureg.Quantity(float(rates[c]), "CNY") / self._ureg.Quantity(1.0, c)) ** power
+        return q
+
+    def convert(self, value, from_unit: str, to_unit: str, rates: Mapping[str, float] | None = None):
+        """Convert ``value`` (scalar or array) from ``from_unit`` to ``to_unit``.
+
+        Same unit text returns ``value`` itself. Logarithmic and offset units (``dBm``, ``degC``)
+        convert through pint; everything else through :meth:`factor`.
+        """
+        if str(from_unit).strip() == str(to_unit).strip():
+            return value
+        src, dst = self.units(from_unit), self.units(to_unit)
+        if not (self._ureg.Quantity(1.0, src)._is_multiplicative and self._ureg.Quantity(1.0, dst)._is_multiplicative):
+            try:
+                out = self._ureg.Quantity(np.asarray(value, dtype=float), src).to(dst).magnitude
+            except Exception as err:
+                raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}: {err}") from None
+            return out if np.ndim(value) else float(out)
+        f = self.factor(from_unit, to_unit, rates)
+        return np.asarray(value, dtype=float) * f if np.ndim(value) else float(value) * f
+
+    def parse_quantity(self, text, to_unit: str, rates: Mapping[str, float] | None = None) -> float:
+        """Parse ``"400 Gbit/s"`` (or a bare number, read in ``to_unit``) into ``to_unit``."""
+        number, unit = split_quantity(text)
+        if not unit:
+            return number
+        return float(self.convert(number, unit, to_unit, rates))
+
+    def known_units(self) -> list[str]:
+        """Every unit name and symbol the registry defines (without prefixed forms), sorted."""
+        return sorted(n for n in self._ureg._units if n)
+
+
+def _finite(v) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v)) and float(v) > 0
+    except (TypeError, ValueError):
+        return False
+
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*(\S.*?)?\s*$")
+_THOUSANDS = re.compile(r"^\s*[-+]?\d{1,3}(?:([, '’_\u00a0\u202f])\d{3})+(?:[.,]\d+)?(?:\s|$|[A-Za-zµμ%])")
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+(?:\s|$|[A-Za-zµμ%])")
+
+
+def split_quantity(text) -> tuple[float, str]:
+    """Split ``"400 Gbit/s"`` into ``(400.0, "Gbit/s")``; a bare number gives ``(x, "")``.
+
+    Raises :class:`UnitError` for text that is not a number with an optional unit, naming
+    thousands separators and decimal commas with a hint.
+    """
+    if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):
+        return float(text), ""
+    s = str(text)
+    if len(s) > 200:
+        raise UnitError(f"expected a number with an optional unit, got text of {len(s)} characters")
+    m = _THOUSANDS.match(s)
+    if m:
+        sep = m.group(1)
+        plain = re.sub(r"(?<=\d)" + re.escape(sep) + r"(?=\d{3})", "", s.strip())
+        raise UnitError(f"thousands separator {sep!r} in {s.strip()!r}: write the number without separators "
+                        f"({plain!r}) or in exponent form")
+    if _DECIMAL_COMMA.match(s):
+        raise UnitError(f"decimal comma in {s.strip()!r}: write a decimal point ({s.strip().replace(',', '.', 1)!r})")
+    m = _QUANTITY.match(s)
+    if not m:
+        raise UnitError(f"expected a number with an optional unit, got {s!r}")
+    return float(m.group(1)), (m.group(2) or "").strip()
+
+
+@functools.cache
+def core_registry() -> UnitRegistry:
+    """The registry with the project units only (no plugin units); built once, never modified."""
+    return UnitRegistry()
+
+
+# -- module-level helpers on the core registry ----------------------------------------------------------
 def known_units() -> list[str]:
-    """Return every unit string the workbench understands, sorted."""
-    return sorted(u for u in _UNITS if u)
-
-
-def units_of(dim: str) -> list[str]:
-    """Every unit string of one dimension."""
-    return sorted(u for u, (d, _) in _UNITS.items() if d == dim and u)
+    """Every unit name and symbol of the core registry, sorted."""
+    return core_registry().known_units()
 
 
 def dimension(unit: str) -> str:
-    """Return the dimension name of ``unit``; raise :class:`UnitError` if unknown."""
-    try:
-        return _UNITS[unit.strip()][0]
-    except KeyError:
-        raise UnitError(f"unknown unit {unit!r}; known units: {', '.join(known_units())}") from None
+    """The dimension of ``unit`` (core registry); raise :class:`UnitError` if unknown."""
+    return core_registry().dimension(unit)
 
 
-def factor(from_unit: str, to_unit: str) -> float:
-    """Multiplier converting a value in ``from_unit`` to ``to_unit``.
-
-    Raises :class:`UnitError` when either unit is unknown or the dimensions differ.
-    """
-    t_dim, t_fac = _lookup(to_unit)
-    if from_unit.strip() not in _UNITS:
-        raise UnitError(f"unknown unit {from_unit!r}; expected one of {', '.join(units_of(t_dim))}")
-    f_dim, f_fac = _lookup(from_unit)
-    if f_dim != t_dim:
-        raise UnitError(f"cannot convert {from_unit!r} ({f_dim}) to {to_unit!r} ({t_dim}); expected one of "
-                        f"{', '.join(units_of(t_dim))}")
-    return f_fac / t_fac
+def factor(from_unit: str, to_unit: str, rates: Mapping[str, float] | None = None) -> float:
+    """Multiplier converting ``from_unit`` to ``to_unit`` (core registry)."""
+    return core_registry().factor(from_unit, to_unit, rates)
 
 
-def _lookup(unit: str) -> tuple[str, float]:
-    try:
-        return _UNITS[unit.strip()]
-    except KeyError:
-        raise UnitError(f"unknown unit {unit!r}; expected one of: {', '.join(known_units())}") from None
+def convert(value, from_unit: str, to_unit: str, rates: Mapping[str, float] | None = None):
+    """Convert ``value`` (scalar or array) from ``from_unit`` to ``to_unit`` (core registry)."""
+    return core_registry().convert(value, from_unit, to_unit, rates)
 
 
-def convert(value, from_unit: str, to_unit: str):
-    """Convert ``value`` (scalar or array) from ``from_unit`` to ``to_unit``."""
-    if from_unit.strip() == to_unit.strip():
-        return value
-    return np.asarray(value, dtype=float) * factor(from_unit, to_unit) if np.ndim(value) else (
-        float(value) * factor(from_unit, to_unit))
-
-
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*?)?\s*$")
-
-
-def parse_quantity(text: str, to_unit: str) -> float:
-    """Parse ``"400 Gbit/s"`` (or a bare number, read in ``to_unit``) into ``to_unit``.
-
-    Raises :class:`UnitError` for text that is not a number followed by a known unit of the
-    target dimension.
-    """
-    m = _QUANTITY.match(str(text))
-    if not m:
-        raise UnitError(f"expected a number with an optional unit in {to_unit!r} dimension, got {text!r}")
-    number, unit = float(m.group(1)), (m.group(2) or "").strip()
-    if not unit:
-        return number
-    return number * factor(unit, to_unit)
+def parse_quantity(text, to_unit: str, rates: Mapping[str, float] | None = None) -> float:
+    """Parse ``"400 Gbit/s"`` (or a bare number, read in ``to_unit``) into ``to_unit`` (core registry)."""
+    return core_registry().parse_quantity(text, to_unit, rates)
 
 
 _HEADER = re.compile(r"^\s*([^\[\]]+?)\s*(?:\[\s*([^\[\]]*?)\s*\])?\s*$")
