@@ -92,11 +92,11 @@ def test_analyze_rejects_unknown_and_mistyped_parameters_in_one_line(capsys):
 
 
 def test_a_group_without_people_does_not_make_national_coverage_nan():
-    devices = [{"id": "a", "lon": 116.0, "lat": 40.0, "count": 1e6}, {"id": "empty", "lon": 100.0, "lat": 30.0,
-                                                                        "count": 0}]
+    devices = [{"id": "a", "lon": 116.0, "lat": 40.0, "endpoints": 1e6}, {"id": "empty", "lon": 100.0, "lat": 30.0,
+                                                                        "endpoints": 0}]
     sc = wb.Scenario.from_tables({
         "site": [{"id": "dc", "lon": 116.0, "lat": 40.0}],
         "chip": [{"id": "h100", "bf16_flops": 989.4e12, "hbm": 80e9, "hbm_bw": 3.35e12, "tdp": 700}],
-        "inventory": [{"site": "dc", "chip": "h100", "count": 8}], "device": devices})
+        "inventory": [{"site": "dc", "chip": "h100", "installed": 8}], "device": devices})
     cov = wb.analyze("coverage", sc, budget_ms=[1])
     assert float(cov["national_share"].squeeze()) == 1.0

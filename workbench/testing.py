@@ -12,9 +12,9 @@ Use them from any test suite::
             ds = wb.analyze("my_analysis", example_scenario())
         assert_units(ds)
 
-:func:`plugin_manager` swaps a hermetic plugin manager in as the process-wide one for a ``with``
-block (the conda pattern: a fresh manager per test, patched in as the global) and restores the
-previous one afterwards, clearing the cached schema both ways. :func:`assert_units` checks the
+:func:`plugin_manager` makes a hermetic plugin manager the current one for a ``with`` block (the
+conda pattern: a fresh manager per test) and restores the previous one afterwards; the schema and
+unit registry live on the manager, so nothing else needs resetting. :func:`assert_units` checks the
 project rule that every returned variable carries ``attrs["units"]`` and ``attrs["long_name"]``.
 
 The module is also a pytest plugin: with ``pytest11`` entry point ``workbench = "workbench.testing"``
@@ -65,13 +65,9 @@ def plugin_manager(*plugins: Any, builtins: bool = True, entrypoints: bool = Fal
     """
     # ``workbench.plugins`` the attribute is the listing function; the module is in sys.modules
     _plugins = importlib.import_module("workbench.plugins")
-    _schema = importlib.import_module("workbench.schema")
 
-    saved = _plugins._MANAGER
     pm = _plugins.WorkbenchPluginManager()
-    _plugins._MANAGER = pm
-    _schema.get_schema.cache_clear()
-    try:
+    with _plugins.use_plugin_manager(pm):
         if builtins:
             pm.load_builtins()
         for item in plugins:
@@ -80,11 +76,7 @@ def plugin_manager(*plugins: Any, builtins: bool = True, entrypoints: bool = Fal
                                source="session")
         if entrypoints:
             pm.load_entrypoints(group)
-        _schema.get_schema.cache_clear()
         yield pm
-    finally:
-        _plugins._MANAGER = saved
-        _schema.get_schema.cache_clear()
 
 
 def _is_text(var: xr.DataArray) -> bool:
@@ -112,8 +104,9 @@ def assert_units(obj: Any, *, coords: bool = False, known: bool = False) -> None
         Listing every offending variable at once.
     """
     from .model import Scenario
-    from .units import dimension
+    from .plugins import get_plugin_manager
 
+    registry = get_plugin_manager().units
     if isinstance(obj, Scenario):
         items = [(f"{kind}.{name}", var) for kind in obj.kinds for name, var in _variables(obj[kind], coords)]
     elif isinstance(obj, xr.Dataset):
@@ -135,7 +128,7 @@ def assert_units(obj: Any, *, coords: bool = False, known: bool = False) -> None
             bad.append(f"{name}: no attrs['units'] (use '1' for dimensionless)")
         elif known:
             try:
-                dimension(units or "1")
+                registry.units(units or "1")
             except Exception as err:  # UnitError
                 bad.append(f"{name}: {err}")
     if bad:
@@ -187,9 +180,9 @@ def example_scenario() -> Any:
              {"id": "qy-cq", "src": "qy", "dst": "cq", "tech": "otn"}]
     chips = [{"id": "h100", "name": "H100 SXM5", "vendor": "NVIDIA", "bf16_flops": 989.4e12, "hbm": 80e9,
               "hbm_bw": 3.35e12, "tdp": 700.0, "scale_up_bw": 900e9, "source": "FIGURES-3.3"}]
-    inventory = [{"site": "zjk", "chip": "h100", "count": 1000}, {"site": "qy", "chip": "h100", "count": 500}]
+    inventory = [{"site": "zjk", "chip": "h100", "installed": 1000}, {"site": "qy", "chip": "h100", "installed": 500}]
     devices = [{"id": "cq-residents", "class": "resident", "metro": "Chongqing", "lon": 106.558, "lat": 29.560,
-                "count": 16.34e6, "source": "FIGURES-8.1 FIGURES-1.1"}]
+                "endpoints": 16.34e6, "source": "FIGURES-8.1 FIGURES-1.1"}]
     agents = [{"id": "ops-zjk", "role": "ops", "autonomy_level": 3, "site": "zjk",
                "notes": "assumed: an L3 operations agent, for illustration"}]
     return Scenario.from_tables({"site": sites, "link": links, "chip": chips, "inventory": inventory,

@@ -48,7 +48,7 @@ def site_map(scenario, *, links: bool = True, devices: bool = True, width: int =
     if devices and scenario["device"].sizes["device"]:
         dev = scenario["device"]
         ddf = pd.DataFrame({"lon": dev["lon"].values, "lat": dev["lat"].values, "name": dev["name"].values,
-                            "population_m": dev["count"].values / 1e6})
+                            "population_m": dev["endpoints"].values / 1e6})
         layers.append(ddf.hvplot.scatter(x="lon", y="lat", s="population_m", scale=4, color="#7fa7d9",
                                          alpha=0.6, hover_cols=["name", "population_m"], label="population (M)"))
     layers.append(sdf.hvplot.scatter(x="lon", y="lat", by="tier", size="size", hover_cols=["site", "name", "pflops"],
@@ -112,7 +112,7 @@ def siting_map(siting, cov, scenario=None, *, width: int = 760, height: int = 56
     df = siting[["lon", "lat", "name", "gain", "cumulative_share"]].to_dataframe().reset_index()
     df["cumulative_pct"] = 100 * df["cumulative_share"]
     new = df.hvplot.scatter(x="lon", y="lat", marker="star", color="#6a0dad", size=120,
-                            hover_cols=["rank", "name", "gain", "cumulative_pct"], label="proposed edge sites")
+                            hover_cols=["new_site", "name", "gain", "cumulative_pct"], label="proposed edge sites")
     return (base * new).opts(xlabel="longitude (°E)", ylabel="latitude (°N)", width=width, height=height, title=f"{len(df)} new edge sites: {100 * float(siting['baseline_share']):.1f}% -> "
                                    f"{100 * float(siting['final_share']):.1f}% within {siting.attrs['budget_ms']:g} ms")
 

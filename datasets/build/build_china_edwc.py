@@ -463,14 +463,14 @@ def main() -> None:
     links = link_rows(sites)
     inventory = inventory_rows(sites)
     OUT.mkdir(parents=True, exist_ok=True)
-    write_csv(OUT / "metros.csv", ["id", "name", "province", "lon [degree_east]", "lat [degree_north]", "count",
+    write_csv(OUT / "metros.csv", ["id", "name", "province", "lon [degree_east]", "lat [degree_north]", "endpoints",
                                    "spread [km]", "census_2020_urban", "source", "notes"], metros)
     write_csv(OUT / "sites.csv", ["id", "name", "tier", "hub", "province", "metro", "lon [degree_east]",
                                   "lat [degree_north]", "pue", "power_price [CNY/kWh]", "carbon_intensity [kg/kWh]",
                                   "capacity [W]", "source", "notes"], sites)
     write_csv(OUT / "links.csv", ["id", "src", "dst", "length [km]", "capacity [bit/s]", "tech", "source", "notes"],
               links)
-    write_csv(OUT / "inventory.csv", ["site", "chip", "count"], inventory)
+    write_csv(OUT / "inventory.csv", ["site", "chip", "installed"], inventory)
     n300 = sum(1 for c in cn.values() if c["population"] >= MIN_POPULATION)
     print(f"GeoNames CN entries >= {MIN_POPULATION:,}: {n300}; kept {len(kept)}; dropped {len(dropped)}")
     print(f"metro population: {sum(c['population'] for c in kept):,} "

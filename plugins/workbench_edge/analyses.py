@@ -16,7 +16,7 @@ Each is a pure function ``f(scenario, **params) -> xr.Dataset`` registered throu
 * **Cost per request.** Chip energy per request x site PUE (facility energy) x site ``power_price``
   [CNY/kWh]; energy [J] and carbon [kg] (x ``carbon_intensity``) likewise. Hardware is not priced
   (the chip catalogue has no sourced prices).
-* **Demand.** ``device.count`` endpoints x ``device.demand`` [request/s per endpoint] or, where that is
+* **Demand.** ``device.endpoints`` x ``device.demand`` [request/s per endpoint] or, where that is
   0, the class's ``rate_per_endpoint`` (assumed; ``datasets/models/request_classes.csv``).
 * **Latency.** One-way = access delay of the group's ``access_tech`` (core ``ACCESS_DELAY_MS``) + great
   circle x the scenario's ``route_factor`` x 4.9 us/km + 2 x 0.1 ms equipment (metro and long-haul
@@ -312,7 +312,7 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
         raise EdgeError(f"scenario {scenario.name!r} has no device groups: no demand to route")
     rate = float(rc["rate_per_endpoint"] if rate_per_endpoint is None else rate_per_endpoint)
     per_endpoint = np.where(dev["demand"].values > 0, dev["demand"].values, rate)
-    demand = dev["count"].values * per_endpoint
+    demand = dev["endpoints"].values * per_endpoint
     if "edge_request_class" in dev:                      # only the groups of this class generate its demand
         cls = dev["edge_request_class"].values.astype(str)
         cls = np.where(cls == "", DEFAULT_REQUEST_CLASS, cls)   # the core leaves absent text attributes ""
@@ -441,7 +441,7 @@ def _nearest_rtt_ms(scenario, site_mask) -> float:
     lat, _ = _lat.access_latency_ms(glon, glat, site["lon"].values[idx], site["lat"].values[idx], gfixed,
                                     route_factor=rf,
                                     site_extra_ms=PATH_EQUIPMENT_MS + np.nan_to_num(site["hop_delay"].values[idx]))
-    w = scenario["device"]["count"].values
+    w = scenario["device"]["endpoints"].values
     order = np.argsort(lat)
     cum = np.cumsum(w[order]) / w.sum()
     return float(2.0 * lat[order][np.searchsorted(cum, 0.5)])

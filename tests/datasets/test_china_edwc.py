@@ -131,7 +131,7 @@ def test_headers_carry_units(sites, links, metros, chips):
     assert {k: v for k, v in chips[1].items() if v} == {
         "bf16_flops": "FLOP/s", "fp8_flops": "FLOP/s", "fp4_flops": "FLOP/s", "int8_ops": "OP/s", "hbm": "B",
         "hbm_bw": "B/s", "tdp": "W", "scale_up_bw": "B/s", "price": "USD"}
-    assert list(read(EDWC / "inventory.csv")[0].columns) == ["site", "chip", "count"]
+    assert list(read(EDWC / "inventory.csv")[0].columns) == ["site", "chip", "installed"]
 
 
 def all_tables():
@@ -187,7 +187,7 @@ def test_references_exist(sites, links, chips, inventory):
     inv = inventory[0]
     assert set(inv["site"]) <= site_ids
     assert set(inv["chip"]) <= set(chips[0]["id"])
-    assert (inv["count"] > 0).all()
+    assert (inv["installed"] > 0).all()
 
 
 def test_every_site_is_connected(sites, links):
@@ -239,10 +239,10 @@ def test_no_invented_prices(chips):
 
 
 def test_top_metros(metros):
-    df = metros[0].sort_values("count", ascending=False)
+    df = metros[0].sort_values("endpoints", ascending=False)
     top3 = set(df["id"].head(3))
     assert {"shanghai", "beijing"} <= top3
-    assert (df["count"] >= MIN_POPULATION).all()
+    assert (df["endpoints"] >= MIN_POPULATION).all()
     assert (df["spread"] > 0).all()
 
 
@@ -265,7 +265,7 @@ def test_census_ratio(metros):
     assert have.loc["foshan", "census_2020_urban"] == 8_540_000
     outside = set()
     for mid, r in have.iterrows():
-        ratio = r["count"] / r["census_2020_urban"]
+        ratio = r["endpoints"] / r["census_2020_urban"]
         assert f"ratio {ratio:.3f}" in r["notes"], f"{mid}: ratio not recorded in notes"
         if not CENSUS_TOLERANCE[0] <= ratio <= CENSUS_TOLERANCE[1]:
             outside.add(mid)
@@ -274,7 +274,7 @@ def test_census_ratio(metros):
 
 def test_dedup_radius(metros):
     df = metros[0]
-    lat, lon, pop = df["lat"].to_numpy(), df["lon"].to_numpy(), df["count"].to_numpy(float)
+    lat, lon, pop = df["lat"].to_numpy(), df["lon"].to_numpy(), df["endpoints"].to_numpy(float)
     d = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
     np.fill_diagonal(d, math.inf)
     assert d.min() >= R_NEAR_KM, "two metros closer than the near radius"
@@ -292,7 +292,7 @@ def test_metro_edge_sites_follow_metros(sites, metros):
     s, m = sites[0], metros[0]
     edges = s[s["tier"] == "metro_edge"]
     assert len(edges) == 30
-    top = set(m.sort_values("count", ascending=False)["id"].head(30))
+    top = set(m.sort_values("endpoints", ascending=False)["id"].head(30))
     assert set(edges["metro"]) == top
     assert (edges["capacity"] == 2e6).all()
 

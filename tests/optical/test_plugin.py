@@ -31,8 +31,8 @@ def _scenario(**site_extra):
              {"id": "east", "lon": 121.0, "lat": 31.2, "pue": 1.5}]
     chips = wb.load_dataset("chips").to_dataframe().reset_index().rename(columns={"chip": "id"})
     chips = chips[["id", "bf16_flops", "hbm", "hbm_bw", "tdp", "scale_up_bw", "scale_up_links"]]
-    inventory = [{"site": "west", "chip": "ascend-910c", "count": 768}, {"site": "west", "chip": "ascend-910b", "count": 100},
-                 {"site": "east", "chip": "gb200", "count": 100}]
+    inventory = [{"site": "west", "chip": "ascend-910c", "installed": 768}, {"site": "west", "chip": "ascend-910b", "installed": 100},
+                 {"site": "east", "chip": "gb200", "installed": 100}]
     return wb.Scenario.from_tables({"site": sites, "chip": chips, "inventory": inventory}, name="hand")
 
 

@@ -22,8 +22,8 @@ def make_hand_scenario() -> Scenario:
     ]
     chips = [{"id": "x", "bf16_flops": 1e15, "hbm": 1e10, "hbm_bw": 1e12, "tdp": 500.0, "price": 10_000.0},
              {"id": "y", "bf16_flops": 2e15, "hbm": 1e10, "hbm_bw": 1e12, "tdp": 800.0, "price": 30_000.0}]
-    devices = [{"id": "m1", "lon": 0.0, "lat": 0.0, "count": 1000, "access_tech": "fibre"},
-               {"id": "m2", "lon": 2.0, "lat": 0.0, "count": 9000, "access_tech": "fibre"}]
+    devices = [{"id": "m1", "lon": 0.0, "lat": 0.0, "endpoints": 1000, "access_tech": "fibre"},
+               {"id": "m2", "lon": 2.0, "lat": 0.0, "endpoints": 9000, "access_tech": "fibre"}]
     return Scenario.from_tables({"site": sites, "chip": chips, "device": devices}, name="hand")
 
 

@@ -135,7 +135,7 @@ def test_china_space_builds():
     n_sites = sc["site"].sizes["site"]
     assert space.n_var == 2 * n_sites
     # demand = residents x 20,000 token/d x 1.4e11 FLOP/token / 86,400 s
-    expected = float(sc["device"]["count"].sum()) * 20_000 * 1.4e11 / 86_400
+    expected = float(sc["device"]["endpoints"].sum()) * 20_000 * 1.4e11 / 86_400
     assert space.attrs["demand_flops"] == pytest.approx(expected, rel=1e-12)
     X = space.sample(space.context, np.random.default_rng(0), 8)
     st = pl.decode_placement(space.context, X)

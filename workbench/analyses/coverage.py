@@ -85,7 +85,7 @@ def point_latency(scenario, *, sites="compute", include_access: bool = False,
         idx = np.concatenate([idx, site.sizes["site"] + np.arange(len(extra_sites[0]))])
     if len(slon) == 0:
         raise WorkbenchError("no sites selected: nothing to reach")
-    pts = cm.spread_population(dev["lon"].values, dev["lat"].values, dev["count"].values,
+    pts = cm.spread_population(dev["lon"].values, dev["lat"].values, dev["endpoints"].values,
                                np.nan_to_num(dev["spread"].values), n_rings=n_rings, n_angles=n_angles)
     access = np.zeros(len(pts["weight"]))
     if include_access:
@@ -132,7 +132,7 @@ def coverage(scenario, budget_ms: Sequence[float] = DEFAULT_BUDGETS_MS, *, sites
     pts = point_latency(scenario, sites=sites, include_access=include_access,
                         metro_equipment_ms=metro_equipment_ms, n_rings=n_rings, n_angles=n_angles)
     shares = cm.coverage_shares(pts["latency_ms"], pts["weight"], pts["group"], budgets, n)
-    counts = dev["count"].values
+    counts = dev["endpoints"].values
     covered = np.nan_to_num(shares) * counts[:, None]  # a group without people covers no one (not NaN)
     # mean over reachable points only (an unreachable point has infinite latency)
     reach = np.isfinite(pts["latency_ms"])

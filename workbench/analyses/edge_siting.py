@@ -42,7 +42,7 @@ def edge_siting(scenario, target_share: float = 0.75, budget_ms: float = 1.0, *,
 
     Returns
     -------
-    xr.Dataset over ``rank`` (order of addition): ``lon``, ``lat``, ``group`` (device id whose
+    xr.Dataset over ``new_site`` (1, 2, ... in order of addition; not ``rank``, which is a Dataset method): ``lon``, ``lat``, ``group`` (device id whose
     centre or point it is), ``gain`` [1 = endpoints], ``cumulative_share`` [1]; scalars
     ``baseline_share`` and ``final_share``; per device ``share_before``/``share_after``.
     """
@@ -94,20 +94,20 @@ def edge_siting(scenario, target_share: float = 0.75, budget_ms: float = 1.0, *,
     ids = dev["device"].values
     ds = xr.Dataset(
         {
-            "lon": ("rank", clon[order], {"units": "degree_east", "long_name": "longitude of new site"}),
-            "lat": ("rank", clat[order], {"units": "degree_north", "long_name": "latitude of new site"}),
-            "group": ("rank", np.asarray(ids[cgroup[order]], dtype=object), {"long_name": "device group served"}),
-            "name": ("rank", np.asarray(dev["name"].values[cgroup[order]], dtype=object), {"long_name": "place"}),
-            "gain": ("rank", np.asarray(gains, float), {"units": "1", "long_name": "endpoints newly inside budget"}),
-            "groups_reached": ("rank", np.asarray(reached, dtype=np.int64),
+            "lon": ("new_site", clon[order], {"units": "degree_east", "long_name": "longitude of new site"}),
+            "lat": ("new_site", clat[order], {"units": "degree_north", "long_name": "latitude of new site"}),
+            "group": ("new_site", np.asarray(ids[cgroup[order]], dtype=object), {"long_name": "device group served"}),
+            "name": ("new_site", np.asarray(dev["name"].values[cgroup[order]], dtype=object), {"long_name": "place"}),
+            "gain": ("new_site", np.asarray(gains, float), {"units": "1", "long_name": "endpoints newly inside budget"}),
+            "groups_reached": ("new_site", np.asarray(reached, dtype=np.int64),
                                {"units": "1", "long_name": "device groups with people newly inside budget"}),
-            "cumulative_share": ("rank", np.asarray(shares, float),
+            "cumulative_share": ("new_site", np.asarray(shares, float),
                                  {"units": "1", "long_name": "national share inside budget"}),
             "share_before": ("device", share_before, {"units": "1", "long_name": "share inside budget before"}),
             "share_after": ("device", _group_share(covered, weight, pts["group"], n_groups),
                             {"units": "1", "long_name": "share inside budget after"}),
         },
-        coords={"rank": np.arange(1, len(order) + 1), "device": ids},
+        coords={"new_site": np.arange(1, len(order) + 1), "device": ids},
     )
     ds["baseline_share"] = xr.DataArray(baseline, attrs={"units": "1", "long_name": "national share before"})
     ds["final_share"] = xr.DataArray(share, attrs={"units": "1", "long_name": "national share after"})
@@ -127,7 +127,7 @@ def edge_siting(scenario, target_share: float = 0.75, budget_ms: float = 1.0, *,
             f"{budget_ms:g} ms with {len(order)} new sites (target {100 * target_share:.0f}%"
             f"{'' if done else ', NOT reached'})")
     body = [f"  {r:3d}. site at {nm} ({g}): +{gn:,.0f} people in {k} metro{'s' if k != 1 else ''} -> {100 * s:.1f}%"
-            for r, nm, g, gn, k, s in zip(ds["rank"].values, ds["name"].values, ds["group"].values,
+            for r, nm, g, gn, k, s in zip(ds["new_site"].values, ds["name"].values, ds["group"].values,
                                           ds["gain"].values, ds["groups_reached"].values,
                                           ds["cumulative_share"].values)]
     ds.attrs["summary_text"] = "\n".join([head, *body])

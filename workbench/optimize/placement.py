@@ -312,7 +312,7 @@ def build_placement_space(scenario, *, chips: Sequence[str] = DEFAULT_CHIPS,
         raise ParameterError("tokens_per_capita_day", "the scenario has no device groups: there is no demand")
     tpd = _positive("tokens_per_capita_day", tokens_per_capita_day, allow_zero=True)
     fpt = _positive("flop_per_token", flop_per_token)
-    demand = np.asarray(dev["count"].values, dtype=float) * tpd * fpt / 86400.0
+    demand = np.asarray(dev["endpoints"].values, dtype=float) * tpd * fpt / 86400.0
     tech = np.asarray(dev["access_tech"].values, dtype=str)
     unknown_tech = sorted(set(tech.tolist()) - set(lat.ACCESS_DELAY_MS))
     if unknown_tech:

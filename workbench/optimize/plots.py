@@ -92,7 +92,7 @@ def placement_map(ds: xr.Dataset, solution: int, scenario=None, **kwargs):
     layers = []
     if scenario is not None:
         dev = scenario["device"]
-        people = pd.DataFrame({"lon": dev["lon"].values, "lat": dev["lat"].values, "count": dev["count"].values,
+        people = pd.DataFrame({"lon": dev["lon"].values, "lat": dev["lat"].values, "count": dev["endpoints"].values,
                                "name": dev["device"].values})
         people["size"] = 2 + 60 * np.sqrt(people["count"] / people["count"].max())
         layers.append(people.hvplot.points(x="lon", y="lat", s="size", color="lightgrey", alpha=0.6,
