@@ -21,7 +21,7 @@ SCENARIOS = DATA / "scenarios"
 
 @pytest.fixture
 def fresh_plugin_manager():
-    """Built-ins only, patched in as ``workbench.plugins._MANAGER``; restored (and schema cache cleared) after."""
+    """Built-ins only, the current plugin manager for one test (the previous one restored after)."""
     with plugin_manager() as pm:
         yield pm
 

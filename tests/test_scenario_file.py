@@ -59,7 +59,9 @@ def test_tiny_scenario_loads_with_units_converted():
     assert (float(chip["bf16_flops"][0]), float(chip["hbm"][0]), float(chip["tdp"][0])) == (989.4e12, 80e9, 700.0)
     assert sc["device"]["class"].values.tolist() == ["resident"]  # table default
     assert sc["agent"]["autonomy_level"].dtype == np.int64
-    assert sc.parameters == {"route_factor": 1.5, "metro_route_factor": 1.5}
+    assert {k: v for k, v in sc.parameters.items() if not k.startswith("cny_per_")} == {
+        "route_factor": 1.5, "metro_route_factor": 1.5}
+    assert math.isnan(sc.parameters["cny_per_usd"])  # no exchange rate unless the scenario sets one
     assert sc.attrs["source_file"] == "scenario.yaml"
     # 1,000 + 500 H100 x 989.4 TFLOP/s dense BF16 (FIGURES 3.3) = 1,484.1 PFLOP/s
     assert sc.totals()["bf16_pflops"] == pytest.approx(1484.1)
@@ -87,7 +89,7 @@ def test_unknown_attribute_inline():
     err = problems_of(path)
     assert len(err.problems) == 1
     assert_reported(err, path, line_of(path, "altitude"), "site.altitude", "unknown attribute 'altitude'",
-                    "known attributes: id, name")
+                    "expected one of id, name")
 
 
 def test_unknown_attribute_in_csv_header():
@@ -100,7 +102,7 @@ def test_wrong_unit_in_csv_header():
     csv = BAD / "sites_wrong_unit.csv"
     err = problems_of(BAD / "wrong_unit_csv.yaml")
     assert len(err.problems) == 1
-    assert_reported(err, csv, 1, "site.capacity", "unknown unit 'MWatt'", "expected one of GW, MW, W, kW")
+    assert_reported(err, csv, 1, "site.capacity", "unknown unit 'MWatt'", "expected a unit of power")
     assert err.problems[0].value == "MWatt"
 
 
@@ -108,14 +110,15 @@ def test_wrong_unit_in_inline_units_mapping():
     path = BAD / "wrong_unit_inline.yaml"
     err = problems_of(path)
     assert len(err.problems) == 1
-    assert_reported(err, path, line_of(path, "furlongs"), "link.capacity", "unknown unit 'furlongs'", "Gbit/s")
+    assert_reported(err, path, line_of(path, "wombats"), "link.capacity", "unknown unit 'wombats'",
+                    "expected a unit of data rate such as 'bit/s'")
 
 
 def test_unit_of_the_wrong_dimension():
     path = BAD / "wrong_dimension.yaml"
     err = problems_of(path)
     assert_reported(err, path, line_of(path, "capacity: MW"), "link.capacity",
-                    "cannot convert 'MW' (power) to 'bit/s' (data_rate)")
+                    "cannot convert 'MW' (power) to 'bit/s' (data rate)")
 
 
 def test_missing_required_field_and_value():
@@ -124,7 +127,7 @@ def test_missing_required_field_and_value():
     # the absent CSV column is reported once (at its header), not once more per row
     assert len(err.problems) == 2
     assert_reported(err, BAD / "sites_missing_lat.csv", 1, "site.lat", "missing required field 'lat'")
-    assert_reported(err, path, line_of(path, "qy-residents"), "device[qy-residents].count",
+    assert_reported(err, path, line_of(path, "qy-residents"), "device[qy-residents].endpoints",
                     "required value is missing")
 
 
@@ -149,7 +152,8 @@ def test_nan_and_out_of_range_coordinates():
     assert len(err.problems) == 3  # each bad coordinate once
     assert_reported(err, BAD / "sites_nan.csv", 3, "site[qy].lat", "missing (empty or NaN)")
     assert_reported(err, path, line_of(path, ".nan"), "device[cq-residents].lon", "missing (empty or NaN)")
-    assert_reported(err, path, line_of(path, "95.0"), "device[north].lon/lat", "lat in [-90, 90]")
+    assert_reported(err, path, line_of(path, "95.0"), "device[north].lat", "out of range (WGS84 latitude)",
+                    "(got '95.0', expected in [-90, 90] degree_north)")
 
 
 def test_bad_yaml_syntax_names_file_and_line():
@@ -203,21 +207,25 @@ def test_all_problems_of_a_file_are_reported_at_once():
         (csv, 1, "site.colour"),  # unknown attribute (CSV header)
         (csv, 1, "site.capacity"),  # wrong unit string (CSV header)
         (csv, 3, "site[qy].lat"),  # NaN coordinate
-        (path, line_of(path, "furlongs"), "link.capacity"),  # wrong unit string (inline units:)
+        (path, line_of(path, "wombats"), "link.capacity"),  # wrong unit string (inline units:)
         (path, line_of(path, "lanzhou"), "link[qy-lz].dst"),  # link to a site that does not exist
         (path, line_of(path, "id: h100") - 1, "chip.tdp"),  # missing required field (at the table's rows:)
         (path, line_of(path, "altitude"), "device.altitude"),  # unknown attribute (inline)
-        (path, line_of(path, "count: 1}"), "device[cq-residents]"),  # duplicate id
+        (path, line_of(path, "endpoints: 1}"), "device[cq-residents]"),  # duplicate id
     ]
     got = sorted((Path(p.file).name, p.line, p.field) for p in err.problems)
     assert got == sorted((f.name, line, field) for f, line, field in expected)
     assert str(err).startswith(f"{path}: 9 problems")
 
 
-def test_problems_are_listed_in_file_and_line_order():
+def test_root_causes_first_then_file_and_line_order():
     err = problems_of(BAD / "many_problems.yaml")
-    keys = [(p.file, p.line or 0) for p in err.problems]
+    keys = [(not p.root, p.file, p.line or 0) for p in err.problems]
     assert keys == sorted(keys)
+    roots = {p.field for p in err.problems if p.root}
+    # whole-column and whole-file problems lead; single values follow
+    assert {"site.colour", "site.capacity", "link.capacity", "chip.tdp", "device.altitude"} <= roots
+    assert not {"site[qy].lat", "link[qy-lz].dst"} & roots
 
 
 def test_unreadable_scenario_file(tmp_path):

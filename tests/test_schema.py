@@ -3,10 +3,11 @@
 import math
 import re
 
+import numpy as np
 import pytest
 
 import workbench as wb
-from workbench import units
+from workbench import hookimpl, units
 from workbench.errors import PluginError
 from workbench.model import PARAMETERS
 from workbench.plugin_types import AttributeSpec, ComponentKind
@@ -20,12 +21,12 @@ DESIGN_UNITS = {
     ("link", "length"): "km", ("link", "capacity"): "bit/s",
     ("chip", "bf16_flops"): "FLOP/s", ("chip", "hbm"): "B", ("chip", "hbm_bw"): "B/s", ("chip", "tdp"): "W",
     ("chip", "scale_up_bw"): "B/s", ("chip", "price"): "USD",
-    ("inventory", "count"): "1",
-    ("device", "count"): "1", ("device", "latency_budget"): "ms", ("device", "on_device_flops"): "FLOP/s",
+    ("inventory", "installed"): "1",
+    ("device", "endpoints"): "1", ("device", "latency_budget"): "ms", ("device", "on_device_flops"): "FLOP/s",
     ("device", "demand"): "request/s", ("device", "spread"): "km",
 }
 REQUIRED = {"site": {"lon", "lat"}, "link": {"src", "dst"}, "chip": {"bf16_flops", "hbm", "hbm_bw", "tdp"},
-            "device": {"lon", "lat", "count"}, "inventory": set(), "agent": set()}
+            "device": {"lon", "lat", "endpoints"}, "inventory": set(), "agent": set()}
 # A non-zero numeric default is a modelling choice: its description must name its source or say "assumed".
 # Heuristic markers of a source: a FIGURES.md section, a URL, a paper (et al., arXiv), a citation tag
 # ([P] primary, [S] secondary, [W] weak, [D] derived, as in FIGURES.md), an issuing body or a named document.
@@ -74,7 +75,8 @@ def test_non_zero_defaults_cite_a_source(fresh_plugin_manager):
                 d = a.default_value()
                 if not math.isnan(d) and d != 0 and not SOURCED.search(a.description):
                     unsourced.append(f"{a.kind}.{a.name} = {d} {a.unit}")
-    unsourced += [f"parameter {k} = {v[2]}" for k, v in PARAMETERS.items() if not SOURCED.search(v[3])]
+    unsourced += [f"parameter {k} = {v[2]}" for k, v in PARAMETERS.items()
+                  if not math.isnan(v[2]) and not SOURCED.search(v[3])]  # NaN = not set
     assert not unsourced, unsourced
 
 
@@ -107,7 +109,13 @@ def test_long_name_is_the_first_clause_of_the_description():
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"kind": "site", "name": "Bad Name", "dtype": "float", "unit": "1"}, "attribute name 'Bad Name' is invalid"),
     ({"kind": "site", "name": "x", "dtype": "complex", "unit": "1"}, "dtype 'complex' not in"),
-    ({"kind": "site", "name": "x", "dtype": "float", "unit": "furlongs"}, "site.x: unknown unit 'furlongs'"),
+    ({"kind": "site", "name": "x", "dtype": "float", "unit": "10**10**10 m"}, "site.x: not a unit"),
+    ({"kind": "site", "name": "count", "dtype": "float", "unit": "1"}, "shadows the xarray Dataset attribute 'count'"),
+    ({"kind": "site", "name": "x", "dtype": "float", "unit": "1", "min": 2.0, "max": 1.0}, "min 2.0 is larger than max"),
+    ({"kind": "site", "name": "x", "dtype": "str", "min": 0.0}, "a range .* needs a numeric dtype"),
+    ({"kind": "site", "name": "x", "dtype": "float", "unit": "1", "default": 5, "max": 1.0},
+     r"default 5 is outside its own range \(<= 1\)"),
+    ({"kind": "site", "name": "x", "dtype": "float", "unit": "1", "exclusive": "left"}, "exclusive must be"),
 ])
 def test_attribute_spec_validates_itself(kwargs, match):
     with pytest.raises(PluginError, match=match):
@@ -122,7 +130,7 @@ def test_default_values_take_the_dtype():
 
 
 def test_unknown_kind_error_lists_the_known_kinds(fresh_plugin_manager):
-    with pytest.raises(KeyError, match="unknown component kind 'sites'; known kinds: site, link"):
+    with pytest.raises(KeyError, match="unknown component kind 'sites'; did you mean 'site'.*; known kinds: site, link"):
         wb.get_schema().kind("sites")
 
 
@@ -130,3 +138,45 @@ def test_component_kind_defaults_its_dims_to_its_name():
     assert ComponentKind("supernode").dims == ("supernode",)
     with pytest.raises(PluginError, match="component kind name"):
         ComponentKind("Super Node")
+
+
+def test_a_unit_unknown_to_the_registry_is_refused_when_the_schema_is_built():
+    class Furlong:
+        @hookimpl
+        def workbench_component_attributes(self):
+            yield AttributeSpec("site", "wbtest_reach", "float", "wombats", 0, "Reach (assumed)")
+
+    with plugin_manager(("furlong", Furlong())), pytest.raises(
+            PluginError, match="furlong: attribute site.wbtest_reach: unknown unit 'wombats'"):
+        wb.get_schema()
+
+
+def test_every_numeric_attribute_has_a_range_with_its_reason(fresh_plugin_manager):
+    """Every numeric attribute of the core and the built-in plugins declares min and/or max and says why."""
+    from workbench.plugins import new_plugin_manager, use_plugin_manager
+
+    with use_plugin_manager(new_plugin_manager()):  # builtins and the installed optical and edge plugins
+        attrs = [a for kind in wb.get_schema().attributes.values() for a in kind.values()]
+    missing = [f"{a.kind}.{a.name} ({a.provided_by})" for a in attrs
+               if a.dtype in ("float", "int") and a.min is None and a.max is None]
+    unexplained = [f"{a.kind}.{a.name}" for a in attrs if (a.min is not None or a.max is not None)
+                   and "range: " not in a.description]
+    assert not missing, f"numeric attributes without a range: {missing}"
+    assert not unexplained, f"ranges without 'range: <reason>' in the description: {unexplained}"
+    assert {a.provided_by.split()[0] for a in attrs if a.min is not None} >= {"workbench.builtins", "optical"}
+
+
+@pytest.mark.parametrize(("spec", "values", "bad"), [
+    (AttributeSpec("site", "a", "float", "1", min=1.0), [0.5, 1.0, np.nan, np.inf], [True, False, False, False]),
+    (AttributeSpec("site", "a", "float", "1", min=0.0, exclusive="min"), [0.0, 1e-9], [True, False]),
+    (AttributeSpec("site", "a", "float", "1", min=0.0, max=1.0, exclusive="max"), [1.0, 0.999, -0.1],
+     [True, False, True]),
+])
+def test_ranges_inclusive_and_exclusive(spec, values, bad):
+    assert spec.out_of_range(np.array(values)).tolist() == bad
+
+
+def test_range_text():
+    assert AttributeSpec("site", "a", "float", "1", min=1.0).range_text() == ">= 1"
+    assert AttributeSpec("site", "a", "float", "1", min=0.0, max=1.0, exclusive="min").range_text() == "in (0, 1]"
+    assert AttributeSpec("site", "a", "float", "1", max=5.0, exclusive="max").range_text() == "< 5"

@@ -25,8 +25,7 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .model import Scenario
-from .plugins import get_plugin_manager, plugins, refresh, register_plugin
-from .schema import get_schema
+from .plugins import get_plugin_manager, get_schema, plugins, refresh, register_plugin
 from .sweep import sweep
 
 try:

@@ -10,13 +10,17 @@ from pathlib import Path
 
 from .hookspecs import hookimpl
 from .plugin_types import AnalysisSpec, DatasetSpec
+from .schema import CORE_PARAMETERS, core_kinds
 
 
 @hookimpl
 def workbench_component_kinds():
-    from .schema import core_kinds
-
     yield from core_kinds()
+
+
+@hookimpl
+def workbench_parameters():
+    yield from CORE_PARAMETERS
 
 
 def _load_china_edwc():

@@ -40,10 +40,12 @@ class PluginWarning(WorkbenchWarning):
 class Problem:
     """One problem found while reading or validating input.
 
+    Printed as ``file:line: field: message (got X, expected Y)``.
+
     Attributes
     ----------
     message : str
-        What is wrong and what was expected.
+        What is wrong.
     file : str
         File the problem is in ("" for in-memory data).
     line : int or None
@@ -52,6 +54,11 @@ class Problem:
         Dotted location, e.g. ``tables.site.pue`` or ``site[bj-edge].lon``.
     value : str
         The offending value as text ("" where not applicable).
+    expected : str
+        What was expected instead ("" where the message says it).
+    root : bool
+        A root cause (unreadable file, bad syntax, missing column, wrong unit of a whole column):
+        listed before the problems of single values.
     """
 
     message: str
@@ -59,6 +66,8 @@ class Problem:
     line: int | None = None
     field: str = ""
     value: str = ""
+    expected: str = ""
+    root: bool = False
 
     def __str__(self) -> str:
         where = self.file or "<scenario>"
@@ -68,17 +77,34 @@ class Problem:
         if self.field:
             parts.append(self.field)
         text = ": ".join(parts) + ": " + self.message
+        details = []
         if self.value != "":
-            text += f" (got {self.value!r})"
-        return text
+            shown = self.value if len(self.value) <= 80 else self.value[:77] + "..."
+            details.append(f"got {shown!r}")
+        if self.expected:
+            details.append(f"expected {self.expected}")
+        if details:
+            text += f" ({', '.join(details)})"
+        return text.replace("\n", " ")
 
 
 class ScenarioError(WorkbenchError, ValueError):
-    """A scenario file or table has problems; ``problems`` lists every one of them."""
+    """A scenario file or table has problems; ``problems`` lists every one of them.
+
+    Root causes come first (:attr:`Problem.root`), then the rest in file and line order.
+    """
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...], source: str = "") -> None:
-        self.problems = tuple(sorted(problems, key=lambda p: (p.file, p.line or 0)))
+        unique = list(dict.fromkeys(problems))
+        self.problems = tuple(sorted(unique, key=lambda p: (not p.root, p.file, p.line or 0)))
         self.source = source
         n = len(self.problems)
         head = f"{source or 'scenario'}: {n} problem{'s' if n != 1 else ''}"
         super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+    def one_line(self) -> str:
+        """The first (root) problem on one line, with the count of the others."""
+        if not self.problems:
+            return f"{self.source or 'scenario'}: invalid"
+        more = len(self.problems) - 1
+        return str(self.problems[0]) + (f" (and {more} more problem{'s' if more != 1 else ''})" if more else "")

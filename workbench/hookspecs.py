@@ -25,13 +25,16 @@ if TYPE_CHECKING:
     from .plugin_types import (
         AnalysisSpec,
         AttributeSpec,
+        ChoiceSpec,
         CommandSpec,
         ComponentKind,
         Constraint,
         DatasetSpec,
         DecisionSpace,
         Objective,
+        ParameterSpec,
         ReportSection,
+        UnitDefinition,
     )
 
 PROJECT = "workbench"
@@ -41,6 +44,41 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 class WorkbenchSpecs:
     """All hooks. Implementations may accept a subset of the arguments (pluggy)."""
+
+    @hookspec
+    def workbench_units(self) -> Iterable[UnitDefinition]:
+        """Add units to the registry (pint definition syntax); they may be used in attribute and
+        parameter units and in scenario files.
+
+        Example::
+
+            @hookimpl
+            def workbench_units():
+                yield UnitDefinition("rack = [rack]", "one rack position in a data hall")
+        """
+
+    @hookspec
+    def workbench_parameters(self) -> Iterable[ParameterSpec]:
+        """Declare scenario-wide parameters (``parameters:`` in a scenario file), with unit and range.
+
+        Example::
+
+            @hookimpl
+            def workbench_parameters():
+                yield ParameterSpec("myplugin_margin", "1", 0.1, "Safety margin (assumed)", min=0.0, max=1.0)
+        """
+
+    @hookspec
+    def workbench_choices(self) -> Iterable[ChoiceSpec]:
+        """Add values to the choices of a text attribute (``link.tech``, ``device.access_tech``), each
+        with its own one-way delay [ms] where the path model needs one.
+
+        Example::
+
+            @hookimpl
+            def workbench_choices():
+                yield ChoiceSpec("device", "access_tech", "satellite-leo", "LEO satellite access", delay=20.0)
+        """
 
     @hookspec
     def workbench_component_kinds(self) -> Iterable[ComponentKind]:
@@ -80,6 +118,9 @@ class WorkbenchSpecs:
     @hookspec
     def workbench_analyses(self) -> Iterable[AnalysisSpec]:
         """Declare analyses: pure ``f(scenario, **params) -> xr.Dataset``.
+
+        A second analysis of an existing name is a conflict unless it says which plugin's analysis
+        it replaces: ``AnalysisSpec("coverage", func=my_coverage, replaces="workbench.builtins")``.
 
         Example::
 

@@ -13,6 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import xarray as xr
+
 from . import units as _units
 from .errors import PluginError
 
@@ -23,6 +26,41 @@ DTYPES = ("float", "int", "str", "bool")
 def _check_name(kind: str, name: str) -> None:
     if not isinstance(name, str) or not _NAME.match(name):
         raise PluginError(f"{kind} name {name!r} is invalid: expected lower-case letters, digits, '_', '.', '-'")
+
+
+def _check_range(where: str, dtype: str, lo, hi, exclusive: str) -> None:
+    if exclusive not in ("", "min", "max", "both"):
+        raise PluginError(f"{where}: exclusive must be '', 'min', 'max' or 'both', got {exclusive!r}")
+    if (lo is not None or hi is not None) and dtype not in ("float", "int"):
+        raise PluginError(f"{where}: a range (min/max) needs a numeric dtype, not {dtype!r}")
+    for label, v in (("min", lo), ("max", hi)):
+        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v)):
+            raise PluginError(f"{where}: {label} must be a number or None, got {v!r}")
+    if lo is not None and hi is not None and lo > hi:
+        raise PluginError(f"{where}: min {lo} is larger than max {hi}")
+
+
+def _range_text(lo, hi, exclusive: str) -> str:
+    lo_x, hi_x = exclusive in ("min", "both"), exclusive in ("max", "both")
+    fmt = lambda v: f"{v:g}"  # noqa: E731
+    if lo is not None and hi is not None:
+        return f"in {'(' if lo_x else '['}{fmt(lo)}, {fmt(hi)}{')' if hi_x else ']'}"
+    if lo is not None:
+        return f"{'>' if lo_x else '>='} {fmt(lo)}"
+    if hi is not None:
+        return f"{'<' if hi_x else '<='} {fmt(hi)}"
+    return ""
+
+
+def _out_of_range(values, lo, hi, exclusive: str) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    bad = np.zeros(v.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if lo is not None:
+            bad |= (v <= lo) if exclusive in ("min", "both") else (v < lo)
+        if hi is not None:
+            bad |= (v >= hi) if exclusive in ("max", "both") else (v > hi)
+    return bad & ~np.isnan(v)
 
 
 @dataclass(frozen=True)
@@ -43,7 +81,14 @@ class AttributeSpec:
     description : str
     required : bool
     choices : tuple or None
-        Allowed values (text attributes and small integer codes).
+        Allowed values (text attributes and small integer codes). Plugins add values with
+        :class:`ChoiceSpec`.
+    min, max : float or None
+        Physical or definitional range of numeric values, in the canonical ``unit`` (None = open).
+        NaN is never out of range (it means "unknown" or "not set" where the description says so).
+        Say in ``description`` why the range is what it is.
+    exclusive : {"", "min", "max", "both"}
+        Which ends of the range are excluded (``"min"``: values must be ``> min``).
     """
 
     kind: str
@@ -55,16 +100,36 @@ class AttributeSpec:
     required: bool = False
     choices: tuple | None = None
     provided_by: str = ""
+    min: float | None = None
+    max: float | None = None
+    exclusive: str = ""
 
     def __post_init__(self) -> None:
         _check_name("attribute", self.name)
+        where = f"attribute {self.kind}.{self.name}"
         if self.dtype not in DTYPES:
-            raise PluginError(f"attribute {self.kind}.{self.name}: dtype {self.dtype!r} not in {DTYPES}")
+            raise PluginError(f"{where}: dtype {self.dtype!r} not in {DTYPES}")
+        if hasattr(xr.Dataset, self.name):
+            raise PluginError(f"{where}: the name shadows the xarray Dataset attribute {self.name!r} "
+                              f"(table.{self.name} would not be the variable); choose another name")
         if self.dtype in ("float", "int"):
-            try:
-                _units.dimension(self.unit or "1")
+            try:  # syntax only: the unit itself is checked against the manager's registry when the schema is built
+                _units.check_unit_text(self.unit or "1")
             except Exception as err:
-                raise PluginError(f"attribute {self.kind}.{self.name}: {err}") from None
+                raise PluginError(f"{where}: {err}") from None
+        _check_range(where, self.dtype, self.min, self.max, self.exclusive)
+        if self.dtype in ("float", "int") and not self.required and self.default not in (None, ""):
+            d = float(self.default)
+            if not math.isnan(d) and self.out_of_range(np.array([d])).any():
+                raise PluginError(f"{where}: default {self.default} is outside its own range ({self.range_text()})")
+
+    def range_text(self) -> str:
+        """The range as text: ``">= 1"``, ``"> 0"``, ``"in [-90, 90]"``, ``"in (0, 1]"`` (``""`` if open)."""
+        return _range_text(self.min, self.max, self.exclusive)
+
+    def out_of_range(self, values: np.ndarray) -> np.ndarray:
+        """Boolean mask of values outside ``[min, max]`` (NaN is never out of range)."""
+        return _out_of_range(values, self.min, self.max, self.exclusive)
 
     @property
     def long_name(self) -> str:
@@ -126,9 +191,19 @@ class AnalysisSpec:
     func: Callable[..., Any]
     description: str = ""
     provided_by: str = ""
+    #: name of the plugin whose analysis of the same name this one replaces (e.g. ``"workbench.builtins"``);
+    #: without it a second analysis of the same name is a conflict
+    replaces: str = ""
+    #: ``summary(result) -> str``: a few human-readable lines for the CLI (default: the result's
+    #: ``attrs["summary_text"]``, else a generic per-variable summary)
+    summary: Callable[[Any], str] | None = None
 
     def __post_init__(self) -> None:
         _check_name("analysis", self.name)
+        if not callable(self.func):
+            raise PluginError(f"analysis {self.name}: func must be callable, got {type(self.func).__name__}")
+        if not isinstance(self.replaces, str):
+            raise PluginError(f"analysis {self.name}: replaces must be a plugin name (str), got {self.replaces!r}")
 
 
 @dataclass(frozen=True)
@@ -247,6 +322,104 @@ class CommandSpec:
         _check_name("command", self.name)
 
 
+@dataclass(frozen=True)
+class ParameterSpec:
+    """A scenario-wide parameter (``parameters:`` in a scenario file), e.g. ``route_factor``.
+
+    Parameters
+    ----------
+    name : str
+        Unique; plugins prefix theirs with their short name.
+    unit : str
+        Canonical unit; values given with another unit of the same dimension are converted.
+    default : float
+        Value when the scenario does not set it (NaN = not set); say where it comes from in
+        ``description`` (a source, or "assumed" with the reason).
+    min, max, exclusive
+        Range, as for :class:`AttributeSpec`.
+    """
+
+    name: str
+    unit: str = "1"
+    default: float = math.nan
+    description: str = ""
+    min: float | None = None
+    max: float | None = None
+    exclusive: str = ""
+    provided_by: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name("parameter", self.name)
+        where = f"parameter {self.name}"
+        try:
+            _units.check_unit_text(self.unit or "1")
+            float(self.default)
+        except Exception as err:
+            raise PluginError(f"{where}: {err}") from None
+        _check_range(where, "float", self.min, self.max, self.exclusive)
+        if not math.isnan(float(self.default)) and self.out_of_range(np.array([float(self.default)])).any():
+            raise PluginError(f"{where}: default {self.default} is outside its own range ({self.range_text()})")
+
+    def range_text(self) -> str:
+        return _range_text(self.min, self.max, self.exclusive)
+
+    def out_of_range(self, values) -> np.ndarray:
+        return _out_of_range(values, self.min, self.max, self.exclusive)
+
+
+@dataclass(frozen=True)
+class ChoiceSpec:
+    """A value a plugin adds to the ``choices`` of a text attribute (``link.tech``, ``device.access_tech``).
+
+    ``delay`` is the one-way delay the choice adds where the path model asks for one [ms]
+    (an access technology's user-plane delay); None where the choice has none of its own.
+    """
+
+    kind: str
+    attribute: str
+    value: str
+    description: str = ""
+    delay: float | None = None
+    provided_by: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, str) or not self.value.strip() or self.value != self.value.strip():
+            raise PluginError(f"choice for {self.kind}.{self.attribute}: value must be non-empty text without "
+                              f"surrounding spaces, got {self.value!r}")
+        if self.delay is not None and not (isinstance(self.delay, (int, float)) and math.isfinite(self.delay)
+                                           and self.delay >= 0):
+            raise PluginError(f"choice {self.kind}.{self.attribute}={self.value}: delay must be a finite number "
+                              f">= 0 [ms] or None, got {self.delay!r}")
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}.{self.attribute}={self.value}"
+
+
+@dataclass(frozen=True)
+class UnitDefinition:
+    """A unit a plugin adds to the registry, in pint's definition syntax.
+
+    Examples: ``UnitDefinition("rack = [rack]", "a rack position")``,
+    ``UnitDefinition("kilorequest = 1000 * request = kreq")``.
+    """
+
+    definition: str
+    description: str = ""
+    provided_by: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.definition, str) or "=" not in self.definition or "\n" in self.definition:
+            raise PluginError(f"unit definition {self.definition!r}: expected one pint definition "
+                              "'name = expression [= alias ...]'")
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", self.name):
+            raise PluginError(f"unit definition {self.definition!r}: the unit name must be a plain identifier")
+
+    @property
+    def name(self) -> str:
+        return self.definition.split("=", 1)[0].strip()
+
+
 class lazy:
     """A callable that imports ``"package.module:function"`` on first call.
 
@@ -274,6 +447,9 @@ class lazy:
 
 
 SPEC_TYPES: Mapping[str, type] = {
+    "units": UnitDefinition,
+    "parameters": ParameterSpec,
+    "choices": ChoiceSpec,
     "component_kinds": ComponentKind,
     "component_attributes": AttributeSpec,
     "datasets": DatasetSpec,

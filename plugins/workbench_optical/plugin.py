@@ -26,17 +26,24 @@ def workbench_component_attributes():
                         "Supernode preset installed at the site (gb200-nvl72, cloudmatrix-384, tpu-v4-pod, hgx-h100); "
                         "empty = pack the inventory into each chip's default preset")
     yield AttributeSpec("site", "optical_supernodes", "float", "1", 0,
-                        "Number of supernodes of optical_supernode_preset (0 = derive from the inventory)")
+                        "Number of supernodes of optical_supernode_preset (0 = derive from the inventory); "
+                        "range: >= 0, a count", min=0.0)
     yield AttributeSpec("link", "optical_wavelengths", "float", "1", 0,
-                        "Lit coherent wavelengths on the link (0 = capacity / wavelength rate)")
+                        "Lit coherent wavelengths on the link (0 = capacity / wavelength rate); range: >= 0, a count; "
+                        "<= 400 assumed, about twice the C+L band's ~200 channels at 50 GHz", min=0.0, max=400.0)
     yield AttributeSpec("link", "optical_wavelength_rate", "float", "bit/s", 400e9,
-                        "Line rate per wavelength (400G or 800G; default 400 Gbit/s, the AI+ICT plan's 400G/800G backbone)")
+                        "Line rate per wavelength (400G or 800G; default 400 Gbit/s, the AI+ICT plan's 400G/800G "
+                        "backbone); range: > 0, a bit rate (the plugin's check accepts 400 or 800 Gbit/s)",
+                        min=0.0, exclusive="min")
     yield AttributeSpec("link", "optical_amplifier_spacing", "float", "km", 80.0,
-                        "In-line amplifier spacing (default 80 km spans; zr_blog [W])")
+                        "In-line amplifier spacing (default 80 km spans; zr_blog [W]); range: > 0, a length; "
+                        "<= 500 km assumed, beyond any unrepeatered terrestrial span", min=0.0, max=500.0,
+                        exclusive="min")
     yield AttributeSpec("link", "optical_roadm_hops", "float", "1", 0,
-                        "Intermediate ROADM pass-throughs (optical, ~0.3 us each, assumed)")
+                        "Intermediate ROADM pass-throughs (optical, ~0.3 us each, assumed); range: >= 0, a count",
+                        min=0.0)
     yield AttributeSpec("link", "optical_otn_hops", "float", "1", 0,
-                        "Intermediate OTN switching hops (OEO, ~100 us each)")
+                        "Intermediate OTN switching hops (OEO, ~100 us each); range: >= 0, a count", min=0.0)
 
 
 def _load_media():
@@ -123,9 +130,8 @@ def workbench_validate(scenario):
                 yield Problem(f"unknown supernode preset; expected one of {', '.join(sorted(names))}",
                               field=f"site[{sid}].optical_supernode_preset", value=str(p))
     links = scenario["link"]
-    for attr, ok, expect in (("optical_wavelengths", lambda v: v >= 0, ">= 0"),
-                             ("optical_wavelength_rate", lambda v: v in (400e9, 800e9), "400 or 800 Gbit/s"),
-                             ("optical_amplifier_spacing", lambda v: v > 0, "> 0 km")):
+    # plain ranges (wavelengths >= 0, spacing > 0 km) are schema ranges, checked at load for every format
+    for attr, ok, expect in (("optical_wavelength_rate", lambda v: v in (400e9, 800e9), "400 or 800 Gbit/s"),):
         if attr not in links:
             continue
         for lid, v in zip(links["link"].values, links[attr].values):

@@ -25,19 +25,19 @@ from .. import units as _units
 from ..errors import Problem, ScenarioError, UnitError
 from ..fileio import atomic_path
 from ..plugin_types import AttributeSpec
-from ..schema import Schema, get_schema
+from ..plugins import get_plugin_manager
+from ..schema import CORE_PARAMETERS, RENAMED_ATTRIBUTES, Schema, did_you_mean
 
 FORMAT_VERSION = 1
 
-#: Scenario-wide parameters: name -> (dtype, unit, default, description)
-PARAMETERS: dict[str, tuple[type, str, Any, str]] = {
-    "route_factor": (float, "1", 1.5,
-                     "Fibre route length / great-circle distance where a link has no length "
-                     "(assumed default; Bozkurt et al. 2018, arXiv 1811.10737: 1.3 conduit-optimal, "
-                     "2.1 rule of thumb)"),
-    "metro_route_factor": (float, "1", 1.5,
-                           "Route factor of metro access fibre from a device to a site (assumed, as above)"),
-}
+
+def _parameter_table() -> dict[str, tuple[type, str, Any, str]]:
+    return {p.name: (float, p.unit, p.default, p.description) for p in CORE_PARAMETERS}
+
+
+#: The core's scenario-wide parameters, name -> (dtype, unit, default, description). Plugins add
+#: more through ``workbench_parameters``; the current set is ``schema.parameters``.
+PARAMETERS: dict[str, tuple[type, str, Any, str]] = _parameter_table()
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,20 @@ def _is_blank(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
+def _raw_text(v: Any, unit: str | None) -> str:
+    text = str(v)
+    return f"{text} {unit}" if unit and not isinstance(v, str) else text
+
+
 def _coerce_column(values: pd.Series, spec: AttributeSpec, from_unit: str | None, kind: str,
-                   ids: Sequence[str], origin: Origin, problems: list[Problem], present: bool = True) -> np.ndarray:
+                   ids: Sequence[str], origin: Origin, problems: list[Problem], present: bool = True,
+                   schema: Schema | None = None, rates: Mapping[str, float] | None = None) -> np.ndarray:
     """Convert one input column to the attribute's dtype and canonical unit, recording problems.
 
     ``present=False`` (the column is absent, already reported once) skips the per-row reports.
+    Numeric values outside the attribute's range are problems naming the range and its reason.
     """
+    registry = schema.units if schema is not None else _units.core_registry()
     n = len(values)
     where = lambda i: f"{kind}[{ids[i]}].{spec.name}" if i < len(ids) else f"{kind}.{spec.name}"  # noqa: E731
     raw = values.to_numpy(dtype=object)
@@ -80,7 +88,9 @@ def _coerce_column(values: pd.Series, spec: AttributeSpec, from_unit: str | None
         blank |= np.fromiter((isinstance(v, str) and v.strip().lower() == "nan" for v in raw), bool, n)
     if spec.required and blank.any() and present:
         for i in np.flatnonzero(blank):
-            problems.append(Problem("required value is missing (empty or NaN)", origin.file, origin.line(i), where(i)))
+            problems.append(Problem("required value is missing (empty or NaN)", origin.file, origin.line(i), where(i),
+                                    expected=f"a value ({spec.unit or 'text'})"))
+    bad_value = np.zeros(n, dtype=bool)
     if spec.dtype == "str":
         default = spec.default_value()
         out = np.array([default if b else str(v) for v, b in zip(raw, blank, strict=True)], dtype=object)
@@ -90,48 +100,70 @@ def _coerce_column(values: pd.Series, spec: AttributeSpec, from_unit: str | None
         for i, (v, b) in enumerate(zip(raw, blank, strict=True)):
             if b:
                 out[i] = default
-            elif isinstance(v, (bool, np.bool_)) or str(v).lower() in ("true", "false", "1", "0", "yes", "no"):
-                out[i] = v if isinstance(v, (bool, np.bool_)) else str(v).lower() in ("true", "1", "yes")
+            elif isinstance(v, (bool, np.bool_)) or str(v).strip().lower() in ("true", "false", "1", "0"):
+                out[i] = v if isinstance(v, (bool, np.bool_)) else str(v).strip().lower() in ("true", "1")
             else:
-                problems.append(Problem("expected true or false", origin.file, origin.line(i), where(i), str(v)))
+                problems.append(Problem("not a boolean", origin.file, origin.line(i), where(i), str(v),
+                                        expected="true or false"))
                 out[i] = default
     else:
         canonical = spec.unit or "1"
+        unit_ok = True
         try:
-            scale = _units.factor(from_unit, canonical) if from_unit not in (None, "") else 1.0
+            registry.convert(1.0, from_unit, canonical, rates) if from_unit not in (None, "") else None
         except UnitError as err:
-            problems.append(Problem(f"wrong unit: {err}", *origin.unit_source(spec.name),
-                                    f"{kind}.{spec.name}", from_unit or ""))
-            scale = math.nan
-        numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float) * scale
-        for i in np.flatnonzero(np.isnan(numeric) & ~blank & np.isfinite(scale)):
-            v = raw[i]
-            if isinstance(v, str):
-                try:
-                    numeric[i] = _units.parse_quantity(v, canonical)
+            file, line = origin.unit_source(spec.name)
+            problems.append(Problem(f"wrong unit: {err}", file, line, f"{kind}.{spec.name}", from_unit or "",
+                                    expected=f"a unit of {registry.dimension(canonical)} such as {canonical!r}",
+                                    root=True))
+            unit_ok = False
+        numeric = np.full(n, math.nan)
+        if unit_ok:
+            direct = pd.to_numeric(pd.Series([None if isinstance(v, (bool, np.bool_)) else v for v in raw],
+                                             dtype=object), errors="coerce").to_numpy(dtype=float)
+            if from_unit not in (None, ""):
+                direct = registry.convert(direct, from_unit, canonical, rates)
+            numeric = np.array(direct, dtype=float)  # a writeable copy: pandas may hand out read-only arrays
+            for i in np.flatnonzero(np.isnan(numeric) & ~blank):
+                v = raw[i]
+                if isinstance(v, str):
+                    try:
+                        numeric[i] = registry.parse_quantity(v, canonical, rates)
+                        continue
+                    except UnitError as err:
+                        problems.append(Problem(f"not a number in {canonical} or with a unit of that dimension: {err}",
+                                                origin.file, origin.line(i), where(i), v))
+                        bad_value[i] = True
+                        continue
+                if isinstance(v, float) and math.isnan(v):
                     continue
-                except UnitError as err:
-                    problems.append(Problem(f"expected a number in {canonical} (or with a unit of that "
-                                            f"dimension): {err}", origin.file, origin.line(i), where(i), v))
-                    continue
-            if isinstance(v, float) and math.isnan(v):
-                continue
-            problems.append(Problem(f"expected a number in {canonical}", origin.file, origin.line(i), where(i),
-                                    str(v)))
+                problems.append(Problem("not a number", origin.file, origin.line(i), where(i), str(v),
+                                        expected=f"a number in {canonical}"))
+                bad_value[i] = True
         numeric = np.where(blank, spec.default_value() if not spec.required else math.nan, numeric)
+        if unit_ok:
+            outside = spec.out_of_range(numeric) & ~blank & ~bad_value
+            reason = spec.description.split("range: ", 1)[1] if "range: " in spec.description else ""
+            for i in np.flatnonzero(outside):
+                problems.append(Problem("out of range" + (f" ({reason})" if reason else ""), origin.file,
+                                        origin.line(i), where(i), _raw_text(raw[i], from_unit),
+                                        expected=f"{spec.range_text()} {canonical}".rstrip()))
+                bad_value[i] = True
         if spec.dtype == "int":
             bad = ~np.isfinite(numeric) | (numeric != np.round(numeric))
-            for i in np.flatnonzero(bad & ~blank):
-                problems.append(Problem("expected an integer", origin.file, origin.line(i), where(i), str(raw[i])))
+            for i in np.flatnonzero(bad & ~blank & ~bad_value & np.isfinite(numeric)):
+                problems.append(Problem("not an integer", origin.file, origin.line(i), where(i), str(raw[i]),
+                                        expected="an integer"))
             out = np.where(np.isfinite(numeric), numeric, spec.default_value()).astype(np.int64)
         else:
             out = numeric
     if spec.choices is not None:
         allowed = set(spec.choices)
-        for i in np.flatnonzero(~blank):
+        for i in np.flatnonzero(~blank & ~bad_value):
             if out[i] not in allowed:
-                problems.append(Problem(f"expected one of {', '.join(map(str, spec.choices))}", origin.file,
-                                        origin.line(i), where(i), str(raw[i])))
+                problems.append(Problem(f"not a known choice{did_you_mean(raw[i], spec.choices)}", origin.file,
+                                        origin.line(i), where(i), str(raw[i]),
+                                        expected=f"one of {', '.join(map(str, spec.choices))}"))
     return out
 
 
@@ -148,55 +180,85 @@ def _empty_frame(kind_dims: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
 
 
+def _split_unit_headers(kind: str, frame: pd.DataFrame, column_units: Mapping[str, str | None], origin: Origin,
+                        problems: list[Problem]) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """Columns named ``"capacity [Gbit/s]"`` (as in CSV headers) become ``capacity`` with that unit."""
+    units = dict(column_units)
+    renames = {}
+    for col in frame.columns:
+        if not isinstance(col, str) or "[" not in col:
+            continue
+        name, unit = _units.split_header(col)
+        if unit is None:
+            continue
+        if name in units and units[name] not in (None, "", unit):
+            problems.append(Problem(f"two units for one column: {units[name]!r} and {unit!r} in the header",
+                                    *origin.unit_source(name), f"{kind}.{name}", unit, root=True))
+        units[name] = unit
+        renames[col] = name
+    if renames:
+        frame = frame.rename(columns=renames)
+    return frame, units
+
+
 def _build_table(kind: str, frame: pd.DataFrame, schema: Schema, column_units: Mapping[str, str | None],
-                 origin: Origin, problems: list[Problem]) -> xr.Dataset:
+                 origin: Origin, problems: list[Problem], rates: Mapping[str, float] | None = None) -> xr.Dataset:
     spec_kind = schema.kind(kind)
     attrs = schema.attrs(kind)
     dims = spec_kind.dims
     frame = frame.reset_index(drop=True)
+    frame, column_units = _split_unit_headers(kind, frame, column_units, origin, problems)
+    if frame.columns.duplicated().any():
+        for col in sorted(set(frame.columns[frame.columns.duplicated()])):
+            problems.append(Problem(f"column {col!r} appears more than once", origin.file, origin.column_line(col),
+                                    f"{kind}.{col}", root=True))
+        frame = frame.loc[:, ~frame.columns.duplicated()]
     index_cols = ["id"] if len(dims) == 1 else list(dims)
+    known = index_cols + list(attrs)
     for col in frame.columns:
-        if col not in attrs and col not in index_cols:
-            problems.append(Problem(f"unknown attribute {col!r} for kind {kind!r}; known attributes: "
-                                    f"{', '.join(index_cols + list(attrs))}", origin.file, origin.column_line(col),
-                                    f"{kind}.{col}"))
+        if (kind, col) in RENAMED_ATTRIBUTES and RENAMED_ATTRIBUTES[(kind, col)][0] in attrs:
+            new_name, why = RENAMED_ATTRIBUTES[(kind, col)]
+            problems.append(Problem(f"attribute {col!r} of kind {kind!r} is now called {new_name!r} ({why})",
+                                    origin.file, origin.column_line(col), f"{kind}.{col}", expected=repr(new_name),
+                                    root=True))
+        elif col not in attrs and col not in index_cols:
+            problems.append(Problem(f"unknown attribute {col!r} for kind {kind!r}{did_you_mean(col, known)}",
+                                    origin.file, origin.column_line(col), f"{kind}.{col}",
+                                    expected=f"one of {', '.join(known)}", root=True))
     for col, unit in column_units.items():
         if unit and col not in attrs and col not in frame.columns:
-            problems.append(Problem(f"unit given for unknown attribute {col!r} of kind {kind!r}; known attributes: "
-                                    f"{', '.join(attrs)}", *origin.unit_source(col), f"{kind}.{col}", unit))
+            problems.append(Problem(f"unit given for unknown attribute {col!r} of kind {kind!r}"
+                                    f"{did_you_mean(col, attrs)}", *origin.unit_source(col), f"{kind}.{col}", unit,
+                                    expected=f"one of {', '.join(attrs)}", root=True))
+    missing_index = False
     for col in index_cols:
         if col not in frame.columns and len(frame):
             problems.append(Problem(f"missing required field {col!r}", origin.file, origin.header_line,
-                                    f"{kind}.{col}"))
+                                    f"{kind}.{col}", root=True))
             frame[col] = ""
+            missing_index = True
     for name, spec in attrs.items():
         if spec.required and name not in frame.columns and len(frame):
             problems.append(Problem(f"missing required field {name!r} ({spec.unit or 'text'}: "
-                                    f"{spec.description})", origin.file, origin.header_line, f"{kind}.{name}"))
+                                    f"{spec.description.split('; range:')[0]})", origin.file, origin.header_line,
+                                    f"{kind}.{name}", root=True))
     keys = [frame[c].map(lambda v: "" if _is_blank(v) else str(v)).to_numpy(dtype=object) if c in frame
             else np.array([], dtype=object) for c in index_cols]
     ids = keys[0] if len(dims) == 1 else np.array(["/".join(t) for t in zip(*keys, strict=True)], dtype=object)
-    for i in np.flatnonzero(ids == ""):
-        problems.append(Problem("missing id", origin.file, origin.line(i), f"{kind}.{index_cols[0]}"))
+    if not missing_index:  # a missing id column is reported once, not once per row
+        for i in np.flatnonzero(np.array([any(k[i] == "" for k in keys) for i in range(len(ids))], dtype=bool)):
+            problems.append(Problem("missing id", origin.file, origin.line(i), f"{kind}.{index_cols[0]}"))
     dup = pd.Series(ids).duplicated(keep="first").to_numpy()
     for i in np.flatnonzero(dup & (ids != "")):
-        problems.append(Problem(f"duplicate id {ids[i]!r} in {kind}", origin.file, origin.line(i),
+        first = int(np.flatnonzero(ids == ids[i])[0])
+        at = f" (first at line {origin.line(first)})" if origin.line(first) is not None else ""
+        problems.append(Problem(f"duplicate id {ids[i]!r} in {kind}{at}", origin.file, origin.line(i),
                                 f"{kind}[{ids[i]}]", str(ids[i])))
     columns: dict[str, np.ndarray] = {}
     for name, spec in attrs.items():
         col = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype=object)
         columns[name] = _coerce_column(col, spec, column_units.get(name), kind, ids, origin, problems,
-                                       present=name in frame.columns)
-    if "lon" in columns and "lat" in columns:
-        lon, lat = columns["lon"], columns["lat"]
-        nan = np.isnan(lon) | np.isnan(lat)
-        bad = ~nan & ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
-        if not (attrs["lon"].required and attrs["lat"].required):
-            bad |= nan  # required coordinates: NaN is already reported as missing (or unparseable)
-        for i in np.flatnonzero(bad):
-            problems.append(Problem("coordinates must be finite, lon in [-180, 180] and lat in [-90, 90]",
-                                    origin.file, origin.line(i), f"{kind}[{ids[i]}].lon/lat",
-                                    f"{lon[i]}, {lat[i]}"))
+                                       present=name in frame.columns, schema=schema, rates=rates)
     if len(dims) == 1:
         ds = xr.Dataset({n: _variable(v, dims, attrs[n]) for n, v in columns.items()},
                         coords={dims[0]: np.asarray(ids, dtype=object)})
@@ -220,6 +282,79 @@ def _build_table(kind: str, frame: pd.DataFrame, schema: Schema, column_units: M
     return ds
 
 
+def _parse_parameters(given: Mapping[str, Any], schema: Schema, source: str,
+                      problems: list[Problem], lines: Mapping[str, int | None] | None = None) -> dict[str, float]:
+    """Scenario parameters with defaults, converted to their units and checked against their ranges."""
+    params = schema.parameter_defaults()
+    lines = lines or {}
+    given = dict(given or {})
+    # exchange rates first: other parameters may be given in a currency
+    order = sorted(given, key=lambda k: not k.startswith("cny_per_"))
+    for key in order:
+        value = given[key]
+        spec = schema.parameters.get(key)
+        if spec is None:
+            problems.append(Problem(f"unknown parameter {key!r}{did_you_mean(key, schema.parameters)}", source,
+                                    lines.get(key), f"parameters.{key}",
+                                    expected=f"one of {', '.join(schema.parameters)}"))
+            continue
+        try:
+            if isinstance(value, bool) or value is None:
+                raise UnitError("not a number")
+            v = schema.units.parse_quantity(value, spec.unit, schema.exchange_rates(params))
+        except (UnitError, TypeError, ValueError) as err:
+            problems.append(Problem(f"not a number: {err}", source, lines.get(key), f"parameters.{key}", str(value),
+                                    expected=f"a number in {spec.unit}"))
+            continue
+        if spec.out_of_range(np.array([v])).any():
+            reason = spec.description.split("range: ", 1)[1] if "range: " in spec.description else ""
+            problems.append(Problem("out of range" + (f" ({reason})" if reason else ""), source, lines.get(key),
+                                    f"parameters.{key}", str(value), expected=f"{spec.range_text()} {spec.unit}"))
+            continue
+        params[key] = v
+    return params
+
+
+def _frozen(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with every data variable backed by a read-only numpy array (copied if it was writeable)."""
+    out = ds.copy(deep=False)
+    for name in list(out.data_vars):
+        var = out[name].variable
+        data = var.data
+        if isinstance(data, np.ndarray) and data.flags.writeable:
+            arr = data.copy()
+            arr.flags.writeable = False
+            out[name] = var.copy(deep=False, data=arr)
+    return out
+
+
+#: Rough bounding boxes (lon_min, lon_max, lat_min, lat_max) [degree] of countries, for the lon/lat
+#: swap check only. Assumed, rounded outward from the countries' extreme points (Natural Earth admin-0
+#: extents); a point inside a box is not claimed to be in the country, only that lon/lat look right.
+COUNTRY_BOXES = {
+    ("china", "cn", "chn", "prc", "中国"): (73.0, 135.5, 17.5, 54.0),
+    ("united states", "usa", "us"): (-180.0, -65.0, 18.5, 72.0),
+    ("germany", "de", "deu"): (5.5, 15.5, 47.0, 55.5),
+    ("france", "fr", "fra"): (-5.5, 10.0, 41.0, 51.5),
+    ("united kingdom", "uk", "gb", "gbr"): (-8.7, 2.0, 49.8, 61.0),
+    ("japan", "jp", "jpn"): (122.5, 154.0, 24.0, 46.0),
+    ("india", "in", "ind"): (68.0, 97.5, 6.5, 35.7),
+    ("singapore", "sg", "sgp"): (103.6, 104.1, 1.1, 1.5),
+}
+
+
+def _country_box(country: str):
+    c = str(country).strip().lower()
+    for names, box in COUNTRY_BOXES.items():
+        if c in names:
+            return box
+    return None
+
+
+def _inside(box, lon: float, lat: float) -> bool:
+    return box[0] <= lon <= box[1] and box[2] <= lat <= box[3]
+
+
 class Scenario:
     """A compute network: sites, links, chips, inventory, agents, devices (+ plugin kinds).
 
@@ -229,11 +364,13 @@ class Scenario:
     """
 
     def __init__(self, tables: Mapping[str, xr.Dataset], *, name: str = "scenario", description: str = "",
-                 parameters: Mapping[str, Any] | None = None, attrs: Mapping[str, Any] | None = None) -> None:
-        self._tables = dict(tables)
+                 parameters: Mapping[str, Any] | None = None, attrs: Mapping[str, Any] | None = None,
+                 schema: Schema | None = None) -> None:
+        self._tables = {k: _frozen(v) for k, v in tables.items()}
         self.name = name
         self.description = description
-        self.parameters = {k: v[2] for k, v in PARAMETERS.items()}
+        self.parameters = (schema.parameter_defaults() if schema is not None
+                           else {k: v[2] for k, v in PARAMETERS.items()})
         self.parameters.update(parameters or {})
         self.attrs = dict(attrs or {})
 
@@ -243,104 +380,159 @@ class Scenario:
                     name: str = "scenario", description: str = "", parameters: Mapping[str, Any] | None = None,
                     units: Mapping[str, Mapping[str, str | None]] | None = None,
                     origins: Mapping[str, Origin] | None = None, attrs: Mapping[str, Any] | None = None,
-                    validate: bool = True, source: str = "") -> Scenario:
+                    validate: bool = True, source: str = "", schema: Schema | None = None,
+                    parameter_lines: Mapping[str, int | None] | None = None) -> Scenario:
         """Build a scenario from one table per kind, checking everything against the schema.
+
+        Every format goes through here (YAML/CSV files, NetCDF and Zarr stores, Python tables), so
+        every format gets the same checks and the same messages.
 
         Parameters
         ----------
         tables : mapping kind -> DataFrame or list of row dicts
-            One-dimensional kinds need an ``id`` column; the inventory has ``site, chip, count``.
-            Values may be numbers in the canonical unit or strings such as ``"400 Gbit/s"``.
+            One-dimensional kinds need an ``id`` column; the inventory has ``site, chip, installed``.
+            Values may be numbers in the canonical unit or strings such as ``"400 Gbit/s"``. Column
+            names may carry their unit as in CSV headers: ``"capacity [Gbit/s]"``.
         units : mapping kind -> {column: unit}, optional
             Units the input columns are in (converted to the canonical unit).
         origins : mapping kind -> Origin, optional
             File and line of each row, for error messages.
+        schema : Schema, optional
+            Default: the current plugin manager's.
 
         Raises
         ------
         ScenarioError
-            Listing every problem found, each with file, line, field and expected value.
+            Listing every problem found, each with file, line, field, the value and what was expected;
+            root causes first, follow-on problems (e.g. links to the sites of an unreadable table) left out.
         """
-        schema = get_schema()
+        schema = schema if schema is not None else get_plugin_manager().schema
         problems: list[Problem] = []
         units = units or {}
         origins = origins or {}
+        params = _parse_parameters(parameters or {}, schema, source, problems, parameter_lines)
+        rates = schema.exchange_rates(params)
         for kind in tables:
             if kind not in schema.kinds:
                 o = origins.get(kind, Origin())
-                problems.append(Problem(f"unknown component kind {kind!r}; known kinds: {', '.join(schema.kinds)}",
-                                        o.file, o.header_line, f"tables.{kind}"))
+                problems.append(Problem(f"unknown component kind {kind!r}{did_you_mean(kind, schema.kinds)}", o.file,
+                                        o.header_line, f"tables.{kind}", expected=f"one of {', '.join(schema.kinds)}",
+                                        root=True))
         built = {}
+        broken: set[str] = set()  # kinds whose ids are unreliable: references into them are not checked
         inventory_lines: dict[tuple[str, str], int | None] = {}
         for kind, spec in schema.kinds.items():
             frame = tables.get(kind)
             if frame is None:
                 frame = _empty_frame(spec.dims)
             elif not isinstance(frame, pd.DataFrame):
-                frame = pd.DataFrame(list(frame))
+                try:
+                    rows = list(frame)
+                    if not all(isinstance(r, Mapping) for r in rows):
+                        raise TypeError("rows must be mappings")
+                    frame = pd.DataFrame(rows, dtype=object)
+                except TypeError as err:
+                    o = origins.get(kind, Origin())
+                    problems.append(Problem(f"not a table: {err}", o.file, o.header_line, f"tables.{kind}",
+                                            expected="a DataFrame or a list of row mappings", root=True))
+                    broken.add(kind)
+                    frame = _empty_frame(spec.dims)
             if len(spec.dims) > 1:  # remember the input line of each id, for reference problems
                 o = origins.get(kind, Origin())
                 for dim in spec.dims:
                     if dim in frame.columns:
                         for i, v in enumerate(frame[dim].tolist()):
                             inventory_lines.setdefault((dim, str(v)), o.line(i))
+            before = len(problems)
             built[kind] = _build_table(kind, frame, schema, units.get(kind, {}), origins.get(kind, Origin()),
-                                       problems)
-        params = {k: v[2] for k, v in PARAMETERS.items()}
-        for key, value in (parameters or {}).items():
-            if key not in PARAMETERS:
-                problems.append(Problem(f"unknown parameter {key!r}; known: {', '.join(PARAMETERS)}",
-                                        source, None, f"parameters.{key}"))
-                continue
-            try:
-                params[key] = _units.parse_quantity(value, PARAMETERS[key][1]) if isinstance(value, str) \
-                    else float(value)
-            except (UnitError, TypeError, ValueError) as err:
-                problems.append(Problem(f"expected a number: {err}", source, None, f"parameters.{key}", str(value)))
-        scenario = cls(built, name=name, description=description, parameters=params, attrs=attrs)
-        problems.extend(scenario._reference_problems(origins, inventory_lines))
+                                       problems, rates)
+            if any(p.field in (f"{kind}.id", f"{kind}.{spec.dims[0]}") or "missing id" in p.message
+                   or p.message.startswith("duplicate id") for p in problems[before:]):
+                broken.add(kind)
+        broken |= {k for k, o in origins.items() if getattr(o, "unreadable", False)}
+        scenario = cls(built, name=name, description=description, parameters=params, attrs=attrs, schema=schema)
+        problems.extend(scenario._cross_problems(origins, inventory_lines, skip=broken, schema=schema))
         if validate and not problems:
             problems.extend(scenario.validate(builtin=False))
         if problems:
             raise ScenarioError(problems, source or name)
         return scenario
 
-    def _reference_problems(self, origins: Mapping[str, Origin],
-                            inventory_lines: Mapping[tuple[str, str], int | None] | None = None) -> list[Problem]:
+    def _cross_problems(self, origins: Mapping[str, Origin],
+                        inventory_lines: Mapping[tuple[str, str], int | None] | None = None,
+                        skip: set[str] | frozenset = frozenset(), schema: Schema | None = None) -> list[Problem]:
+        """References between tables, self-loops, swapped coordinates; aligns the inventory to site x chip.
+
+        References into a kind in ``skip`` (its ids are unreliable) are not checked: they would only
+        repeat the root problem.
+        """
         problems: list[Problem] = []
         site_ids = set(self["site"]["site"].values.tolist())
+        device_ids = set(self["device"]["device"].values.tolist())
         checks = [("link", "src", "site", site_ids), ("link", "dst", "site", site_ids),
                   ("agent", "site", "site", site_ids), ("device", "access_site", "site", site_ids),
-                  ("agent", "device", "device", set(self["device"]["device"].values.tolist()))]
+                  ("agent", "device", "device", device_ids)]
         for kind, attr, target, valid in checks:
+            if target in skip or kind not in self or attr not in self[kind]:
+                continue
             ds = self[kind]
             o = origins.get(kind, Origin())
             values = ds[attr].values
             for i in np.flatnonzero([v != "" and v not in valid for v in values]):
-                problems.append(Problem(f"refers to {target} {values[i]!r}, which does not exist", o.file,
-                                        o.line(i), f"{kind}[{ds[kind].values[i]}].{attr}", str(values[i])))
+                problems.append(Problem(f"refers to {target} {values[i]!r}, which does not exist"
+                                        f"{did_you_mean(values[i], valid)}", o.file, o.line(i),
+                                        f"{kind}[{ds[kind].values[i]}].{attr}", str(values[i]),
+                                        expected=f"a {target} id"))
+        link = self["link"]
+        o = origins.get("link", Origin())
+        for i in np.flatnonzero((link["src"].values == link["dst"].values) & (link["src"].values != "")):
+            problems.append(Problem("link from a site to itself", o.file, o.line(i), f"link[{link['link'].values[i]}]",
+                                    f"src = dst = {link['src'].values[i]}", expected="two different sites"))
+        for kind in ("site", "device"):
+            ds = self[kind]
+            if "lon" not in ds or "lat" not in ds or ds.sizes.get(kind, 0) == 0:
+                continue
+            o = origins.get(kind, Origin())
+            country = ds["country"].values if "country" in ds else None
+            for i, (lon, lat) in enumerate(zip(ds["lon"].values, ds["lat"].values, strict=True)):
+                box = _country_box(country[i]) if country is not None and country[i] else None
+                if box is None or not (np.isfinite(lon) and np.isfinite(lat)):
+                    continue
+                if not _inside(box, lon, lat) and _inside(box, lat, lon):
+                    problems.append(Problem(f"lon and lat look swapped: ({lat}, {lon}) lies in {country[i]}, "
+                                            f"({lon}, {lat}) does not", o.file, o.line(i),
+                                            f"{kind}[{ds[kind].values[i]}].lon/lat", f"lon {lon}, lat {lat}",
+                                            expected=f"lon {lat}, lat {lon}"))
         inv = self["inventory"]
         o = origins.get("inventory", Origin())
         chip_ids = set(self["chip"]["chip"].values.tolist())
+        dangling = False
         for dim, valid in (("site", site_ids), ("chip", chip_ids)):
+            if dim in skip:
+                dangling = True
+                continue
             for v in inv[dim].values:
                 if v not in valid:
-                    problems.append(Problem(f"inventory refers to {dim} {v!r}, which does not exist", o.file,
-                                            (inventory_lines or {}).get((dim, str(v))), f"inventory.{dim}", str(v)))
-        if not problems and inv.sizes.get("site", 0):
+                    dangling = True
+                    what = "the chip catalogue" if dim == "chip" else "the sites"
+                    problems.append(Problem(f"inventory of {dim} {v!r}, which is not in {what}"
+                                            f"{did_you_mean(v, valid)}", o.file,
+                                            (inventory_lines or {}).get((dim, str(v))), f"inventory.{dim}", str(v),
+                                            expected=f"a {dim} id"))
+        if not dangling and inv.sizes.get("site", 0):
             # align the inventory to the full site x chip grid (absent pairs = 0 chips)
             full = inv.reindex(site=self["site"]["site"].values, chip=self["chip"]["chip"].values, fill_value=0)
             for n in full.data_vars:
                 full[n].attrs = inv[n].attrs
             full.attrs = inv.attrs
-            self._tables["inventory"] = full
+            self._tables["inventory"] = _frozen(full)
         elif not inv.sizes.get("site", 0):
-            count_spec = get_schema().attrs("inventory")
+            specs = (schema if schema is not None else get_plugin_manager().schema).attrs("inventory")
             grid = xr.Dataset(
                 {n: (("site", "chip"), np.full((self["site"].sizes["site"], self["chip"].sizes["chip"]),
-                                               s.default_value()), inv[n].attrs) for n, s in count_spec.items()},
+                                               s.default_value()), inv[n].attrs) for n, s in specs.items()},
                 coords={"site": self["site"]["site"].values, "chip": self["chip"]["chip"].values}, attrs=inv.attrs)
-            self._tables["inventory"] = grid
+            self._tables["inventory"] = _frozen(grid)
         return problems
 
     # -- access ------------------------------------------------------------------------------------
@@ -366,7 +558,7 @@ class Scenario:
     @property
     def inventory(self) -> xr.DataArray:
         """Chips installed per site and chip type (``site x chip``)."""
-        return self["inventory"]["count"]
+        return self["inventory"]["installed"]
 
     def to_frame(self, kind: str) -> pd.DataFrame:
         """One kind as a pandas DataFrame (index = ids)."""
@@ -389,31 +581,46 @@ class Scenario:
 
     # -- derived scenarios ----------------------------------------------------------------------
     def copy(self) -> Scenario:
-        return Scenario({k: v.copy(deep=True) for k, v in self._tables.items()}, name=self.name,
-                        description=self.description, parameters=dict(self.parameters), attrs=dict(self.attrs))
+        """A new scenario sharing the (read-only) table data."""
+        return Scenario(dict(self._tables), name=self.name, description=self.description,
+                        parameters=dict(self.parameters), attrs=dict(self.attrs))
+
+    def _set(self, kind: str, table: xr.Dataset) -> None:
+        self._tables[kind] = _frozen(table)
 
     def with_table(self, kind: str, table: xr.Dataset) -> Scenario:
-        """A new scenario with one table replaced (no re-validation; call :meth:`validate`)."""
+        """A new scenario with one table replaced (no re-validation; call :meth:`validate`).
+
+        Tables are read-only: build the new one with ``table.assign(pue=...)`` or from
+        ``table.copy(deep=True)``.
+        """
         new = self.copy()
-        new._tables[kind] = table
+        new._set(kind, table)
         return new
 
     def with_parameters(self, **parameters: Any) -> Scenario:
-        unknown = set(parameters) - set(PARAMETERS)
-        if unknown:
-            raise KeyError(f"unknown parameter(s) {sorted(unknown)}; known: {', '.join(PARAMETERS)}")
+        """A new scenario with parameters changed (numbers in the parameter's unit, or text with a unit)."""
+        schema = get_plugin_manager().schema
+        problems: list[Problem] = []
+        merged = {**{k: v for k, v in self.parameters.items() if k.startswith("cny_per_")}, **parameters}
+        parsed = _parse_parameters(merged, schema, self.name, problems)
+        if problems:
+            raise ScenarioError(problems, self.name)
         new = self.copy()
-        new.parameters.update({k: float(v) for k, v in parameters.items()})
+        new.parameters.update({k: parsed[k] for k in parameters})
         return new
 
-    def with_inventory(self, count: xr.DataArray | np.ndarray) -> Scenario:
+    def with_inventory(self, installed: xr.DataArray | np.ndarray) -> Scenario:
         """A new scenario with the ``site x chip`` chip counts replaced."""
         table = self["inventory"].copy()
-        table["count"] = (("site", "chip"), np.asarray(count, dtype=float), table["count"].attrs)
+        table["installed"] = (("site", "chip"), np.asarray(installed, dtype=float), table["installed"].attrs)
         return self.with_table("inventory", table)
 
     def select_sites(self, sites: Sequence[str] | np.ndarray | xr.DataArray) -> Scenario:
-        """Keep the given sites (ids or a boolean mask), the links among them, and their inventory."""
+        """Keep the given sites (ids or a boolean mask), the links among them, their inventory and agents.
+
+        A device group whose ``access_site`` is removed enters at its nearest kept access site (blank).
+        """
         ids = self["site"]["site"].values
         if isinstance(sites, xr.DataArray):
             sites = sites.values
@@ -421,12 +628,19 @@ class Scenario:
         keep = ids[sites] if sites.dtype == bool else sites
         keep_set = set(keep.tolist())
         new = self.copy()
-        new._tables["site"] = self["site"].sel(site=keep)
+        new._set("site", self["site"].sel(site=keep))
         links = self["link"]
         mask = np.array([s in keep_set and d in keep_set for s, d in zip(links.src.values, links.dst.values,
                                                                           strict=True)], dtype=bool)
-        new._tables["link"] = links.isel(link=np.flatnonzero(mask))
-        new._tables["inventory"] = self["inventory"].sel(site=keep)
+        new._set("link", links.isel(link=np.flatnonzero(mask)))
+        new._set("inventory", self["inventory"].sel(site=keep))
+        agent = self["agent"]  # agents at removed sites go with them; devices enter at their nearest kept site
+        new._set("agent", agent.isel(agent=np.flatnonzero([s == "" or s in keep_set for s in agent["site"].values])))
+        device = self["device"]
+        if "access_site" in device:
+            device = device.assign(access_site=device["access_site"].copy(
+                data=np.array([s if s in keep_set else "" for s in device["access_site"].values], dtype=object)))
+            new._set("device", device)
         return new
 
     # -- validation -----------------------------------------------------------------------------
@@ -435,10 +649,8 @@ class Scenario:
 
         Returns the problems; with ``strict=True`` raises :class:`ScenarioError` if there are any.
         """
-        from ..plugins import get_plugin_manager
-
-        problems = self._reference_problems({}) if builtin else []
-        for _name, result in get_plugin_manager().call_each("workbench_validate", scenario=self):
+        problems = self._cross_problems({}) if builtin else []
+        for result in get_plugin_manager().hook.workbench_validate(scenario=self):
             problems.extend(result or ())
         if strict and problems:
             raise ScenarioError(problems, self.name)
@@ -462,7 +674,7 @@ class Scenario:
             "chips_installed": float(self.inventory.sum()),
             "bf16_pflops": float(self.site_compute_flops().sum()) / 1e15,
             "device_groups": int(self["device"].sizes["device"]),
-            "endpoints": float(self["device"]["count"].sum()),
+            "endpoints": float(self["device"]["endpoints"].sum()),
         }
 
     def __repr__(self) -> str:
@@ -483,7 +695,7 @@ class Scenario:
             n = int(np.prod(list(ds.sizes.values()))) if ds.sizes else 0
             frame = self.to_frame(kind)
             if kind == "inventory":
-                frame = frame[frame["count"] > 0]
+                frame = frame[frame["installed"] > 0]
             cols = "".join(f"<tr><td><code>{esc(v)}</code></td><td>{esc(ds[v].attrs.get('units', ''))}</td>"
                            f"<td>{esc(ds[v].attrs.get('description', ''))}</td>"
                            f"<td>{esc(ds[v].attrs.get('provided_by', ''))}</td></tr>" for v in ds.data_vars)
@@ -504,23 +716,73 @@ class Scenario:
         return xr.DataTree.from_dict({"/": root, **{f"/{k}": v for k, v in self._tables.items()}})
 
     @classmethod
-    def from_datatree(cls, tree: xr.DataTree) -> Scenario:
-        attrs = tree.attrs
-        kinds = json.loads(attrs.get("kinds", "[]")) or [c for c in tree.children]
-        tables = {}
-        schema = get_schema()
+    def from_datatree(cls, tree: xr.DataTree, *, source: str = "", schema: Schema | None = None) -> Scenario:
+        """Read a scenario tree (as written by :meth:`to_datatree`), through :meth:`from_tables`.
+
+        A NetCDF or Zarr scenario therefore gets exactly the checks and messages of a YAML one
+        (ranges, required attributes, references, plugin checks), naming ``source`` as the file and
+        ``kind[id].attribute`` as the field.
+        """
+        schema = schema if schema is not None else get_plugin_manager().schema
+        file = source or "<datatree>"
+        attrs = dict(tree.attrs)
+        problems: list[Problem] = []
+        fmt = attrs.get("workbench_format")
+        if fmt is None:
+            raise ScenarioError([Problem("not a workbench scenario: the root group has no 'workbench_format' "
+                                         "attribute", file, field="/", expected="a file written by Scenario.to_netcdf "
+                                         "or to_zarr", root=True)], file)
+        try:
+            if int(fmt) != FORMAT_VERSION:
+                raise ValueError(fmt)
+            kinds = json.loads(attrs.get("kinds", "[]")) or [c for c in tree.children]
+            parameters = json.loads(attrs.get("parameters_json", "{}"))
+            extra = json.loads(attrs.get("attrs_json", "{}"))
+            if not isinstance(kinds, list) or not isinstance(parameters, dict) or not isinstance(extra, dict):
+                raise ValueError("kinds, parameters or attrs of the wrong type")
+        except (ValueError, TypeError) as err:
+            raise ScenarioError([Problem(f"unreadable workbench scenario attributes: {err}", file, field="/",
+                                         expected=f"workbench_format {FORMAT_VERSION} with JSON kinds, parameters_json "
+                                         "and attrs_json", root=True)], file) from None
+        tables: dict[str, pd.DataFrame] = {}
+        units: dict[str, dict[str, str | None]] = {}
         for kind in kinds:
-            ds = tree[kind].to_dataset().load()
-            text_attrs = {n for n, a in schema.attributes.get(kind, {}).items() if a.dtype == "str"}
-            for name in list(ds.variables):
-                # text comes back as fixed-width, object or (Zarr) StringDType; an empty text array as float64
-                empty_text = ds[name].size == 0 and (name in ds.dims or name in text_attrs)
-                if (ds[name].dtype.kind in "OSUT" or empty_text) and ds[name].dtype != object:
-                    ds[name] = ds[name].astype(object)
-            tables[kind] = ds
-        return cls(tables, name=str(attrs.get("name", "scenario")), description=str(attrs.get("description", "")),
-                   parameters=json.loads(attrs.get("parameters_json", "{}")),
-                   attrs=json.loads(attrs.get("attrs_json", "{}")))
+            if kind not in tree.children:
+                problems.append(Problem(f"group /{kind} listed in 'kinds' is missing", file, field=f"/{kind}",
+                                        root=True))
+                continue
+            ds = tree[kind].to_dataset()
+            spec_attrs = schema.attributes.get(kind, {})
+            for name in list(ds.data_vars):
+                if kind in schema.kinds and name not in spec_attrs and ds[name].attrs.get("provided_by"):
+                    problems.append(Problem(f"attribute {name!r} was written by plugin {ds[name].attrs['provided_by']}, "
+                                            "which is not active", file, field=f"{kind}.{name}",
+                                            expected="the plugin installed (see `workbench plugins`)", root=True))
+                    ds = ds.drop_vars(name)
+            dims = schema.kinds[kind].dims if kind in schema.kinds else tuple(ds.dims)
+            if any(d not in ds.dims and ds.sizes for d in dims):
+                problems.append(Problem(f"group /{kind} has dimensions {list(ds.dims)}", file, field=f"/{kind}",
+                                        expected=f"dimensions {list(dims)}", root=True))
+                continue
+            frame = ds.to_dataframe().reset_index() if ds.sizes else pd.DataFrame(
+                {c: pd.Series([], dtype=object) for c in [*dims, *ds.data_vars]})
+            if len(dims) == 1:
+                frame = frame.rename(columns={dims[0]: "id"})
+            for col in frame.columns:
+                if frame[col].dtype.kind in "OSUT" or (col in spec_attrs and spec_attrs[col].dtype == "str") \
+                        or col in ("id", *dims):
+                    frame[col] = [v.decode("utf-8", "replace") if isinstance(v, bytes) else
+                                  (None if _is_blank(v) else str(v) if not isinstance(v, str) else v)
+                                  for v in frame[col].tolist()]
+            tables[kind] = frame.astype(object)
+            units[kind] = {n: str(ds[n].attrs["units"]) for n in ds.data_vars
+                           if "units" in ds[n].attrs and ds[n].dtype.kind in "fiub"}
+        origins = {k: Origin(file) for k in tables}
+        if problems:
+            raise ScenarioError(problems, file)
+        return cls.from_tables(tables, name=str(attrs.get("name", "scenario")),
+                               description=str(attrs.get("description", "")), parameters=parameters, units=units,
+                               origins=origins, attrs=extra, source=file, schema=schema)
 
     def to_netcdf(self, path: str | os.PathLike) -> Path:
         """Write the scenario to NetCDF-4 (one group per kind), atomically (temp file + rename)."""
@@ -532,8 +794,17 @@ class Scenario:
 
     @classmethod
     def from_netcdf(cls, path: str | os.PathLike) -> Scenario:
-        with xr.open_datatree(path, engine="h5netcdf") as tree:
-            return cls.from_datatree(tree.load())
+        """Read a NetCDF-4 scenario; every problem (also a truncated or foreign file) is a ScenarioError."""
+        path = Path(path)
+        try:
+            with xr.open_datatree(path, engine="h5netcdf") as tree:
+                tree = tree.load()
+        except Exception as err:  # h5py/h5netcdf raise OSError, ValueError, KeyError ... for damaged files
+            raise ScenarioError([Problem(f"not a readable NetCDF-4 scenario: {type(err).__name__}: "
+                                         f"{str(err).splitlines()[0] if str(err) else ''}".rstrip(": "), str(path),
+                                         expected="a file written by Scenario.to_netcdf", root=True)],
+                                str(path)) from None
+        return cls.from_datatree(tree, source=str(path))
 
     def to_zarr(self, path: str | os.PathLike) -> Path:
         path = Path(path)
@@ -543,20 +814,38 @@ class Scenario:
 
     @classmethod
     def from_zarr(cls, path: str | os.PathLike) -> Scenario:
-        tree = xr.open_datatree(path, engine="zarr", consolidated=False)
-        return cls.from_datatree(tree.load())
+        """Read a Zarr scenario store; every problem is a ScenarioError naming the store."""
+        path = Path(path)
+        try:
+            tree = xr.open_datatree(path, engine="zarr", consolidated=False).load()
+        except Exception as err:
+            raise ScenarioError([Problem(f"not a readable Zarr scenario: {type(err).__name__}: "
+                                         f"{str(err).splitlines()[0] if str(err) else ''}".rstrip(": "), str(path),
+                                         expected="a store written by Scenario.to_zarr", root=True)],
+                                str(path)) from None
+        return cls.from_datatree(tree, source=str(path))
 
     def identical(self, other: Scenario) -> bool:
         """True when every table, the name, parameters and attrs are identical."""
-        return (self.name == other.name and self.parameters == other.parameters and self.kinds == other.kinds
-                and all(self[k].identical(other[k]) for k in self.kinds))
+        return (self.name == other.name and _same_parameters(self.parameters, other.parameters)
+                and self.kinds == other.kinds and all(self[k].identical(other[k]) for k in self.kinds))
+
+
+def _same_parameters(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    def same(x, y) -> bool:
+        if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
+            return True
+        return x == y
+
+    return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
 
 
 def build_table(kind: str, frame: pd.DataFrame, *, units: Mapping[str, str | None] | None = None,
-                origin: Origin | None = None) -> xr.Dataset:
+                origin: Origin | None = None, schema: Schema | None = None) -> xr.Dataset:
     """Validate one table of a kind on its own (e.g. a catalogue); raise :class:`ScenarioError`."""
     problems: list[Problem] = []
-    ds = _build_table(kind, frame, get_schema(), units or {}, origin or Origin(), problems)
+    schema = schema if schema is not None else get_plugin_manager().schema
+    ds = _build_table(kind, frame, schema, units or {}, origin or Origin(), problems)
     if problems:
         raise ScenarioError(problems, (origin.file if origin else "") or kind)
     return ds
