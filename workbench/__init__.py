@@ -20,12 +20,14 @@ from .errors import (
     SchemaError,
     StudyError,
     UnitError,
+    UnknownNameError,
     WorkbenchError,
     WorkbenchWarning,
 )
 from .hookspecs import hookimpl
 from .model import Scenario
-from .plugins import get_plugin_manager, get_schema, plugins, refresh, register_plugin
+from .plugins import collect, get_plugin_manager, get_schema, plugins, refresh, register_plugin
+from .schema import did_you_mean
 from .sweep import sweep
 
 try:
@@ -45,8 +47,6 @@ def __getattr__(name: str):
 
 def list_analyses():
     """Registered analyses as a dict name -> :class:`~workbench.plugin_types.AnalysisSpec`."""
-    from .plugins import collect
-
     return collect("analyses")
 
 
@@ -54,12 +54,12 @@ def analyze(name: str, scenario: Scenario, **params):
     """Run a registered analysis by name: ``analyze("coverage", sc, budget_ms=[1, 5, 20])``."""
     specs = list_analyses()
     if name not in specs:
-        raise KeyError(f"unknown analysis {name!r}; available: "
-                       + ", ".join(f"{k} ({v.provided_by})" for k, v in specs.items()))
+        raise UnknownNameError(f"unknown analysis {name!r}{did_you_mean(name, specs)}; available: "
+                               + ", ".join(f"{k} ({v.provided_by})" for k, v in specs.items()))
     return specs[name].func(scenario, **params)
 
 
-__all__ = ["PluginError", "Problem", "Scenario", "ScenarioError", "SchemaError", "StudyError", "UnitError",
+__all__ = ["PluginError", "Problem", "Scenario", "ScenarioError", "SchemaError", "StudyError", "UnitError", "UnknownNameError",
            "WorkbenchError", "WorkbenchWarning", "__version__", "analyze", "list_analyses", "get_plugin_manager",
            "get_schema", "hookimpl", "list_datasets", "load_dataset", "load_scenario", "plugins", "refresh",
            "register_plugin", "sweep", "Study"]

@@ -24,6 +24,13 @@ class PluginError(WorkbenchError):
     """A plugin failed to load or failed inside a hook; the message names plugin and version."""
 
 
+class UnknownNameError(WorkbenchError, KeyError):
+    """A name (dataset, analysis, chip, command, plugin) that is not known; the message suggests close ones."""
+
+    def __str__(self) -> str:  # KeyError would show the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
 class StudyError(WorkbenchError, ValueError):
     """A study definition is inconsistent (unknown objective, bad bounds, ...)."""
 

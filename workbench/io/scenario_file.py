@@ -24,69 +24,21 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from ..errors import Problem, ScenarioError
 from ..model import Origin, Scenario
 from ..units import split_header
+from .safe_files import MAX_CSV_BYTES, MAX_YAML_BYTES, FileProblem, load_yaml, read_text
 
 TOP_LEVEL = {"workbench", "name", "description", "parameters", "tables", "sources", "notes"}
 TABLE_KEYS = {"csv", "rows", "units", "defaults", "description", "source"}
-
-
-class _LineLoader(yaml.SafeLoader):
-    """Safe YAML loader that records the line of every mapping and of each of its keys."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    mapping["__lines__"] = {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-#: the only tags a scenario file may use: YAML's plain data types (what ``yaml.SafeLoader`` constructs)
-_SAFE_TAGS = frozenset(t for t in yaml.SafeLoader.yaml_constructors if t is not None)
-
-
-def _refused_tags(text: str, file: str) -> list[Problem]:
-    """Every tag the safe loader refuses (``!!python/object...``, custom ``!tags``), with line and field.
-
-    Works on the composed node tree, which is built without constructing (so without running) anything.
-    """
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return []
-    problems: list[Problem] = []
-    stack: list[tuple[Any, str]] = [(root, "")]
-    while stack:
-        node, where = stack.pop()
-        if node is None:
-            continue
-        if node.tag not in _SAFE_TAGS:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            problems.append(Problem(f"YAML tag {tag!r} refused: scenario files hold plain data only and are never "
-                                    "executed", file, node.start_mark.line + 1, where or "<document>", tag))
-            continue
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.tag not in _SAFE_TAGS:
-                    stack.append((key, where or "<document>"))
-                    continue
-                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
-                stack.append((value, f"{where}.{name}" if where else str(name)))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node.value))
-    return problems
 
 
 def _strip(d: Any) -> Any:
@@ -97,71 +49,112 @@ def _strip(d: Any) -> Any:
     return d
 
 
+def _looks_like_csv(text: str) -> bool:
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return first.count(",") >= 1 and ":" not in first and not first.lstrip().startswith(("-", "#", "{", "["))
+
+
+def plain_csv_problem(file: str) -> Problem:
+    """The problem reported when a CSV table is given where a scenario is expected."""
+    return Problem("this is a CSV table, not a scenario: write a scenario YAML file next to it that references it, "
+                   "e.g. 'workbench: 1' and 'tables: {site: {csv: " + Path(file).name + "}}'", file, 1,
+                   expected="a scenario file (.yaml), a NetCDF (.nc) or Zarr (.zarr) scenario, or a dataset name",
+                   root=True)
+
+
 def read_csv_table(path: Path, problems: list[Problem], field: str) -> tuple[pd.DataFrame, dict[str, str | None], Origin]:
-    """Read a CSV with ``name [unit]`` headers, keeping each row's line number."""
+    """Read a CSV with ``name [unit]`` headers, keeping each row's line number.
+
+    The file must be UTF-8 text (a byte-order mark, as Excel writes, is accepted) of at most
+    :data:`~workbench.io.safe_files.MAX_CSV_BYTES`; anything else is one root problem naming the file.
+    """
     try:
-        fh = open(path, newline="", encoding="utf-8")
-    except OSError as err:
-        problems.append(Problem(f"cannot read CSV file: {err.strerror or err}", str(path), None, field))
+        text = read_text(path, what="CSV file", max_bytes=MAX_CSV_BYTES, field=field)
+    except FileProblem as err:
+        problems.append(err.problem)
         return pd.DataFrame(), {}, Origin(str(path))
-    with fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            problems.append(Problem("CSV file is empty: expected a header row", str(path), 1, field))
-            return pd.DataFrame(), {}, Origin(str(path))
-        except (csv.Error, UnicodeDecodeError) as err:
-            problems.append(Problem(f"not a readable UTF-8 CSV file: {err}", str(path), 1, field))
-            return pd.DataFrame(), {}, Origin(str(path))
-        names, units = [], {}
-        for h in header:
-            name, unit = split_header(h)
-            names.append(name)
-            units[name] = unit
-        rows, lines = [], []
-        try:
-            for row in reader:
-                if not any(c.strip() for c in row):
-                    continue
-                if len(row) != len(names):
-                    problems.append(Problem(f"expected {len(names)} columns like the header, found {len(row)}",
-                                            str(path), reader.line_num, field))
-                    continue
-                rows.append([c if c.strip() != "" else None for c in row])
-                lines.append(reader.line_num)
-        except (csv.Error, UnicodeDecodeError) as err:
-            problems.append(Problem(f"not a readable UTF-8 CSV file: {err}", str(path), reader.line_num, field))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        problems.append(Problem("CSV file is empty: expected a header row", str(path), 1, field, root=True))
+        return pd.DataFrame(), {}, Origin(str(path))
+    except csv.Error as err:
+        problems.append(Problem(f"not a readable CSV file: {err}", str(path), 1, field, root=True))
+        return pd.DataFrame(), {}, Origin(str(path))
+    names, units = [], {}
+    for h in header:
+        name, unit = split_header(h)
+        names.append(name)
+        units[name] = unit
+    rows, lines = [], []
+    try:
+        for row in reader:
+            if not any(c.strip() for c in row):
+                continue
+            if len(row) != len(names):
+                problems.append(Problem(f"expected {len(names)} columns like the header, found {len(row)}",
+                                        str(path), reader.line_num, field))
+                continue
+            rows.append([c if c.strip() != "" else None for c in row])
+            lines.append(reader.line_num)
+    except csv.Error as err:
+        problems.append(Problem(f"not a readable CSV file: {err}", str(path), reader.line_num, field, root=True))
     frame = pd.DataFrame(rows, columns=names, dtype=object)
     return frame, units, Origin(str(path), tuple(lines), header_line=1)
 
 
-def load_scenario_file(path: str | os.PathLike) -> Scenario:
-    """Load and validate a YAML scenario file; raise :class:`ScenarioError` listing every problem."""
+def _shipped_datasets() -> Path:
+    """The installed ``datasets/`` folder: shipped, read-only data any scenario may reference."""
+    from importlib import resources
+
+    return Path(str(resources.files("workbench_datasets"))).resolve()
+
+
+def _confined(target: Path, root: Path, allowed: Iterable[Path]) -> bool:
+    return any(target.is_relative_to(base) for base in (root, *allowed))
+
+
+def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | os.PathLike] = ()) -> Scenario:
+    """Load and validate a YAML scenario file; raise :class:`ScenarioError` listing every problem.
+
+    Parameters
+    ----------
+    path : path-like
+        The scenario file (UTF-8 YAML, at most :data:`~workbench.io.safe_files.MAX_YAML_BYTES`).
+    allow_paths : iterable of path-like
+        Folders outside the scenario file's folder tree that its ``csv:`` references may read from.
+        By default a reference that resolves outside the tree (``../../etc/passwd``, an absolute
+        path, a symbolic link leading out) is refused; the workbench's own shipped ``datasets/``
+        folder (e.g. ``catalogues/chips.csv``) is always allowed.
+    """
     path = Path(path)
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ScenarioError([Problem(f"cannot read scenario file: {err.strerror or err}", file)], file) from None
+        text = read_text(path, what="scenario file", max_bytes=MAX_YAML_BYTES)
+    except FileProblem as err:
+        raise ScenarioError([err.problem], file) from None
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
-    except yaml.YAMLError as err:
-        refused = _refused_tags(text, file) if isinstance(err, yaml.constructor.ConstructorError) else []
-        if refused:
-            raise ScenarioError(refused, file) from None
-        mark = getattr(err, "problem_mark", None)
-        raise ScenarioError([Problem(f"not valid YAML: {getattr(err, 'problem', err)}", file,
-                                     mark.line + 1 if mark else None)], file) from None
+        doc, yaml_problems = load_yaml(text, file)
+    except FileProblem as err:
+        if _looks_like_csv(text):
+            raise ScenarioError([plain_csv_problem(file)], file) from None
+        raise ScenarioError([err.problem], file) from None
+    if yaml_problems and any("refused" in p.message for p in yaml_problems):
+        raise ScenarioError(yaml_problems, file)  # never go on with a file that asked to run code
+    if not isinstance(doc, dict) and _looks_like_csv(text):
+        raise ScenarioError([plain_csv_problem(file)], file)
+    root = path.parent.resolve()
+    allowed = [Path(p).resolve() for p in allow_paths] + [_shipped_datasets()]
     if not isinstance(doc, dict):
         raise ScenarioError([Problem("expected a mapping with keys workbench, name, tables", file, 1)], file)
-    problems: list[Problem] = []
+    problems: list[Problem] = list(yaml_problems)
     lines = doc.get("__lines__", {})
     for key in doc:
         if key not in TOP_LEVEL and key not in ("__line__", "__lines__"):
             problems.append(Problem(f"unknown key {key!r}; expected one of {', '.join(sorted(TOP_LEVEL))}",
                                     file, lines.get(key), key))
-    if doc.get("workbench") != 1:
+    if not (type(doc.get("workbench")) is int and doc.get("workbench") == 1):
         problems.append(Problem("expected 'workbench: 1' (the scenario format version)", file,
                                 lines.get("workbench", 1), "workbench", str(doc.get("workbench", ""))))
     tables_doc = doc.get("tables")
@@ -191,7 +184,20 @@ def load_scenario_file(path: str | os.PathLike) -> Scenario:
         if "csv" in spec and "rows" in spec:
             problems.append(Problem("give either 'csv' or 'rows', not both", file, spec["__line__"], field))
         if "csv" in spec:
-            csv_path = (path.parent / str(spec["csv"])).resolve()
+            if not isinstance(spec["csv"], str) or not spec["csv"].strip():
+                problems.append(Problem("expected a CSV file name", file, slines.get("csv"), f"{field}.csv",
+                                        str(spec["csv"]), expected="a path relative to the scenario file", root=True))
+                unreadable = True
+                continue
+            csv_path = (path.parent / spec["csv"]).resolve()
+            if not _confined(csv_path, root, allowed):
+                problems.append(Problem(f"CSV path leaves the scenario's folder ({root}): it resolves to {csv_path}; "
+                                        "move the file into that folder tree or allow its folder explicitly "
+                                        "(load_scenario(..., allow_paths=[...]) or --allow-path DIR)", file,
+                                        slines.get("csv"), f"{field}.csv", spec["csv"],
+                                        expected=f"a file under {root}", root=True))
+                unreadable = True
+                continue
             if not csv_path.is_file():
                 problems.append(Problem(f"CSV file not found: {csv_path}", file, slines.get("csv"), f"{field}.csv",
                                         str(spec["csv"])))
@@ -207,7 +213,17 @@ def load_scenario_file(path: str | os.PathLike) -> Scenario:
                                         f"{field}.rows"))
                 unreadable = True
                 continue
-            frame = pd.DataFrame([_strip(r) for r in rows], dtype=object)
+            clean_rows = []
+            for r in rows:
+                row = _strip(r)
+                for col, value in list(row.items()):
+                    if isinstance(value, (dict, list)):
+                        problems.append(Problem("expected a single value, not a list or mapping", file,
+                                                r.get("__lines__", {}).get(col, r["__line__"]), f"{field}.{col}",
+                                                expected="a number, text, true/false or empty"))
+                        row[col] = None
+                clean_rows.append(row)
+            frame = pd.DataFrame(clean_rows, dtype=object)
             column_lines: dict[str, int] = {}
             for r in rows:
                 for col, line in r.get("__lines__", {}).items():
@@ -224,7 +240,7 @@ def load_scenario_file(path: str | os.PathLike) -> Scenario:
             problems.append(Problem("expected 'units' to map attribute -> unit", file, slines.get("units"),
                                     f"{field}.units"))
             extra_units = {}
-        col_units.update({k: str(v) for k, v in extra_units.items()})
+        col_units.update({k: ("" if v is None else str(v)) for k, v in extra_units.items()})
         if extra_units:
             ulines = raw_units.get("__lines__", {})
             origin = dataclasses.replace(origin, unit_sources={
@@ -235,6 +251,10 @@ def load_scenario_file(path: str | os.PathLike) -> Scenario:
                                     f"{field}.defaults"))
             defaults = {}
         for col, value in defaults.items():
+            if isinstance(value, (dict, list)):
+                problems.append(Problem("expected a single default value, not a list or mapping", file,
+                                        slines.get("defaults"), f"{field}.defaults.{col}"))
+                continue
             if col not in frame.columns:
                 frame[col] = value
             else:

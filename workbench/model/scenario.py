@@ -146,7 +146,8 @@ def _coerce_column(values: pd.Series, spec: AttributeSpec, from_unit: str | None
             reason = spec.description.split("range: ", 1)[1] if "range: " in spec.description else ""
             for i in np.flatnonzero(outside):
                 problems.append(Problem("out of range" + (f" ({reason})" if reason else ""), origin.file,
-                                        origin.line(i), where(i), _raw_text(raw[i], from_unit),
+                                        origin.line(i), where(i),
+                                        _raw_text(raw[i], from_unit if from_unit != canonical else None),
                                         expected=f"{spec.range_text()} {canonical}".rstrip()))
                 bad_value[i] = True
         if spec.dtype == "int":
@@ -221,6 +222,9 @@ def _build_table(kind: str, frame: pd.DataFrame, schema: Schema, column_units: M
             problems.append(Problem(f"attribute {col!r} of kind {kind!r} is now called {new_name!r} ({why})",
                                     origin.file, origin.column_line(col), f"{kind}.{col}", expected=repr(new_name),
                                     root=True))
+            if new_name not in frame.columns:  # check the values under the new name: no follow-on "missing" problem
+                frame = frame.rename(columns={col: new_name})
+                column_units = {(new_name if k == col else k): v for k, v in column_units.items()}
         elif col not in attrs and col not in index_cols:
             problems.append(Problem(f"unknown attribute {col!r} for kind {kind!r}{did_you_mean(col, known)}",
                                     origin.file, origin.column_line(col), f"{kind}.{col}",
