@@ -100,3 +100,86 @@ def test_a_group_without_people_does_not_make_national_coverage_nan():
         "inventory": [{"site": "dc", "chip": "h100", "installed": 8}], "device": devices})
     cov = wb.analyze("coverage", sc, budget_ms=[1])
     assert float(cov["national_share"].squeeze()) == 1.0
+
+
+# -- one-line errors, did-you-mean, repeated options, --force, --debug, --version --------------------------
+def _one_line_error(capsys, argv, *words) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("workbench: error: "), err
+    for w in words:
+        assert w in err, err
+    return err
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["anlyze"], ("unknown command 'anlyze'; did you mean 'analyze'?",)),
+    (["analyze", "covrage"], ("unknown analysis 'covrage'; did you mean 'coverage'?",)),
+    (["analyze", "coverage", "--budgetms", "3"], ("unrecognized arguments: --budgetms", "did you mean '--budget-ms'")),
+    (["analyze", "coverage", "--budget-ms", "1", "--budget-ms", "5"], ("--budget-ms: given more than once",
+                                                                       "--budget-ms A B")),
+    (["analyze", "edge_siting", "--budget-ms", "1", "5"], ("takes one value for --budget-ms, got 2",)),
+    (["analyze", "edge_siting", "--param", "target_share=abc"], ("--param target_share='abc': expected a number",)),
+    (["analyze", "edge_siting", "--param", "target_share=0.5", "--param", "target_share=0.6"],
+     ("--param target_share given twice",)),
+    (["analyze", "coverage", "--budget-ms", "0"], ("budget_ms must be positive",)),
+    (["analyze", "coverage", "--scenario", "chips"], ("dataset 'chips' is a catalogue, not a scenario",)),
+    (["analyze", "coverage", "--scenario", "china-edcw"], ("did you mean 'china-edwc'?",)),
+    (["fabric", "--chip", "h100", "--count", "8", "--topology", "clos2", "--medium", "copper-dac"],
+     ("unknown chip 'h100'; did you mean 'h100-sxm'?",)),
+])
+def test_errors_are_one_line_with_exit_2(capsys, argv, words):
+    _one_line_error(capsys, argv, *words)
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"workbench {wb.__version__}"
+
+
+def test_debug_shows_the_traceback(capsys):
+    assert main(["analyze", "covrage", "--debug"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and err.rstrip().splitlines()[-1].startswith("workbench: error:")
+
+
+def test_outputs_are_not_overwritten_without_force(tmp_path, capsys):
+    out = tmp_path / "cov.nc"
+    out.write_bytes(b"precious")
+    _one_line_error(capsys, ["analyze", "coverage", "--budget-ms", "5", "--out", str(out)], "exists; pass --force")
+    assert out.read_bytes() == b"precious"
+    assert main(["analyze", "coverage", "--budget-ms", "5", "--out", str(out), "--force"]) == 0
+    assert out.read_bytes()[:4] == b"\x89HDF"
+
+
+def test_optimize_refuses_to_overwrite_and_a_bad_scheduler_fails_fast(tmp_path, capsys):
+    import time
+
+    from workbench.datasets import dataset_path  # noqa: F401 - the package is importable
+
+    study = Path(__file__).resolve().parents[1] / "studies" / "zdt1.yaml"
+    out = tmp_path / "front.nc"
+    out.write_bytes(b"x")
+    _one_line_error(capsys, ["optimize", str(study), "--workers", "0", "--out", str(out)], "exists; pass --force")
+    start = time.perf_counter()
+    _one_line_error(capsys, ["optimize", str(study), "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "0.5",
+                             "--out", str(tmp_path / "other.nc")], "could not connect to the Dask scheduler",
+                    "within 0.5 s")
+    assert time.perf_counter() - start < 10
+
+
+def test_every_analysis_prints_a_summary_not_a_repr(capsys):
+    for name in wb.list_analyses():
+        assert main(["analyze", name]) == 0, name
+        out = capsys.readouterr().out
+        assert out.startswith(name) and "<xarray." not in out and "Dimensions:" not in out, out[:500]
+
+
+def test_misspelt_disabled_plugin_is_a_warning_with_a_suggestion(monkeypatch):
+    from workbench.errors import PluginWarning
+    from workbench.testing import plugin_manager
+
+    monkeypatch.setenv("WORKBENCH_DISABLE_PLUGINS", "opticall")
+    with pytest.warns(PluginWarning, match="WORKBENCH_DISABLE_PLUGINS names 'opticall'.*did you mean 'optical'"):
+        with plugin_manager(entrypoints=True):
+            pass

@@ -85,14 +85,13 @@ def load_scenario(source: str | os.PathLike = "china-edwc", *,
         spec = specs[source]
         if spec.kind != "scenario":
             scenarios = [k for k, v in specs.items() if v.kind == "scenario"]
-            raise ScenarioError([Problem(f"dataset {source!r} is a {spec.kind}, not a scenario",
-                                         field="scenario", value=source,
+            raise ScenarioError([Problem(f"dataset {source!r} is a {spec.kind}, not a scenario", source,
                                          expected=f"a scenario: {', '.join(scenarios)}, or a scenario file",
                                          root=True)], source)
         obj = spec.load()
         if not isinstance(obj, Scenario):
             raise ScenarioError([Problem(f"dataset {source!r} ({spec.provided_by}) did not load as a Scenario "
-                                         f"but as {type(obj).__name__}", field="scenario", root=True)], source)
+                                         f"but as {type(obj).__name__}", source, root=True)], source)
         return obj
     path = Path(source)
     if not path.exists():

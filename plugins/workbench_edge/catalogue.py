@@ -25,6 +25,7 @@ import xarray as xr
 
 from workbench import units as _units
 from workbench.errors import WorkbenchError
+from workbench.schema import did_you_mean
 
 __all__ = ["ChipSpec", "EdgeError", "ModelSpec", "bytes_per_param", "chip_spec", "dtype_table", "load_models",
            "load_request_classes", "model_spec", "models_path", "request_class"]
@@ -174,7 +175,7 @@ def model_spec(model: str | ModelSpec) -> ModelSpec:
     cat = load_models()
     ids = cat["model"].values.tolist()
     if model not in ids:
-        raise EdgeError(f"unknown model {model!r}; known models ({models_path('models.csv')}): {_choices(ids)}")
+        raise EdgeError(f"unknown model {model!r}{did_you_mean(model, ids)}; known models ({models_path('models.csv')}): {_choices(ids)}")
     row = cat.sel(model=model)
     num = {f.name: float(row[f.name]) for f in fields(ModelSpec)
            if f.name in row and f.name not in ("id", "dtypes", "kind")}
@@ -236,7 +237,7 @@ def chip_spec(chip: str | ChipSpec, chips: xr.Dataset | None = None) -> ChipSpec
         chips = wb.load_dataset("chips")
     ids = chips["chip"].values.tolist()
     if chip not in ids:
-        raise EdgeError(f"unknown chip {chip!r}; known chips: {_choices(ids)}")
+        raise EdgeError(f"unknown chip {chip!r}{did_you_mean(chip, ids)}; known chips: {_choices(ids)}")
     row = chips.sel(chip=chip)
 
     def val(name):

@@ -38,6 +38,7 @@ import numpy as np
 import xarray as xr
 
 from workbench.errors import WorkbenchError
+from workbench.schema import did_you_mean
 
 from . import catalogues as cat
 
@@ -177,7 +178,8 @@ def chip_row(chip: str) -> dict:
     ds = _chips()
     ids = ds["chip"].values.tolist()
     if chip not in ids:
-        raise FabricDesignError(f"unknown chip {chip!r}; the chip catalogue has: {', '.join(ids)}")
+        raise FabricDesignError(f"unknown chip {chip!r}{did_you_mean(chip, ids)}; the chip catalogue has: "
+                                f"{', '.join(ids)}")
     row = ds.sel(chip=chip)
     return {k: float(row[k]) for k in ("bf16_flops", "hbm", "hbm_bw", "tdp", "price")}
 
@@ -185,6 +187,8 @@ def chip_row(chip: str) -> dict:
 def link_structure(design: SupernodeDesign) -> dict:
     """Links per chip [1], link rate per direction [bit/s], lanes per link [1], lane class [bit/s]."""
     table = cat.chip_links()
+    if design.chip not in table.index:
+        chip_row(design.chip)  # an unknown chip: say so (with a did-you-mean) before the missing link data
     row = table.loc[design.chip] if design.chip in table.index else None
     out = {}
     for key, col in (("links", "scale_up_links"), ("link_rate", "link_rate"),

@@ -27,17 +27,30 @@ def _client_args(parser: argparse.ArgumentParser) -> None:
                              "$DASK_SCHEDULER_ADDRESS or a local cluster")
     parser.add_argument("--workers", type=int, metavar="N", default=None,
                         help="workers of the local cluster (default: one per core); 0 = no Dask, run in process")
+    parser.add_argument("--connect-timeout", type=float, metavar="S", default=None,
+                        help="seconds to wait for a scheduler given by address or environment variable [5]")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _client(args):
+    """``(client, owned)``: a scheduler address (argument or environment) is connected here, with the
+    connect timeout; otherwise ``"serial"`` or None (a local cluster, made by the runner)."""
+    from ..distributed import get_client, scheduler_from_env
+
     if args.workers is not None and args.workers < 0:
         raise StudyError(f"--workers must be >= 0, got {args.workers}")
-    if args.scheduler:
-        return args.scheduler
+    if args.connect_timeout is not None and not args.connect_timeout > 0:
+        raise StudyError(f"--connect-timeout must be > 0 s, got {args.connect_timeout}")
+    if args.scheduler or (args.workers != 0 and scheduler_from_env() is not None):
+        return get_client(args.scheduler or None, connect_timeout=args.connect_timeout)
     if args.workers == 0:
-        return "serial"
-    return None
+        return "serial", False
+    return None, False
+
+
+def _refuse_overwrite(out: Path, force: bool) -> None:
+    if out.exists() and not force:
+        raise StudyError(f"{out} exists; pass --force to overwrite it (or --resume to continue a study)")
 
 
 def configure_optimize(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +64,7 @@ def configure_optimize(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pop-size", type=int, default=None, help="override the study's population size")
     parser.add_argument("--n-gen", type=int, default=None, help="override the study's number of generations")
     parser.add_argument("--seed", type=int, default=None, help="override the study's random seed")
+    parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
 
 def _print_problems(err: Exception) -> None:
@@ -73,12 +87,19 @@ def run_optimize(args) -> int:
         _print_problems(err)
         return 2
     out = Path(args.out) if args.out else Path("results") / f"{study.name}.nc"
-    client = _client(args)
+    if not args.resume:
+        _refuse_overwrite(out, args.force)
     checkpoint = Path(str(out) + ".checkpoint.pkl")
     if args.resume and not checkpoint.exists():
         print(f"no checkpoint at {checkpoint}: starting afresh", file=sys.stderr)
-    res = study.optimize(client, n_workers=args.workers or None, out=out, resume=args.resume,
-                         progress=not args.quiet)
+    from ..distributed import release_client
+
+    client, owned = _client(args)
+    try:
+        res = study.optimize(client, n_workers=args.workers or None, out=out, resume=args.resume,
+                             progress=not args.quiet)
+    finally:
+        release_client(client, owned)
     s = result_summary(res)
     print(f"study {study.name}: {s['solutions']} solutions ({s['feasible']} feasible) after {s['n_gen']} "
           f"generations, {s['n_eval']} evaluations; hypervolume {s['hypervolume']:.6g} ({res.attrs['runner']})")
@@ -109,7 +130,13 @@ def run_sweep(args) -> int:
         _print_problems(err)
         return 2
     out = Path(args.out or spec.out or Path("results") / f"{spec.name}.zarr")
-    res = sweep(spec, _client(args), out=out, n_workers=args.workers or None, progress=not args.quiet)
+    from ..distributed import release_client
+
+    client, owned = _client(args)
+    try:
+        res = sweep(spec, client, out=out, n_workers=args.workers or None, progress=not args.quiet)
+    finally:
+        release_client(client, owned)
     dims = ", ".join(f"{k}={v}" for k, v in res.sizes.items())
     print(f"sweep {spec.name}: {res.sizes['sample']} samples ({spec.method}); variables: "
           f"{', '.join(map(str, res.data_vars))}; dims {dims}")
