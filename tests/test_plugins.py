@@ -323,6 +323,11 @@ print(json.dumps({{
     "total_available": float(ds["total_available"]),
     "datasets": wb.list_datasets()["name"].tolist(),
     "module": workbench_template.__file__,
+    "coverage_provider": wb.list_analyses()["coverage"].provided_by,
+    "coverage_left_out": wb.analyze("coverage", sc, budget_ms=[5]).attrs["sites_left_out"],
+    "parameter": wb.get_schema().parameters["template_min_uptime"].provided_by,
+    "fso": "fso" in wb.get_schema().attrs("link")["tech"].choices,
+    "rack_in_kilorack": wb.get_plugin_manager().units.convert(1.0, "kilorack", "rack"),
 }}))
 """
 
@@ -365,8 +370,8 @@ def test_template_plugin_installed_as_third_party(tmp_path):
     row = rows["template"]
     assert (row["status"], row["version"], row["distribution"], row["source"]) == (
         "active", "0.1.0", "workbench-plugin-template", "entrypoint")
-    assert {"workbench_analyses", "workbench_component_attributes", "workbench_datasets",
-            "workbench_commands"} <= set(row["hooks"].split(", "))
+    assert {"workbench_analyses", "workbench_component_attributes", "workbench_datasets", "workbench_commands",
+            "workbench_units", "workbench_parameters", "workbench_choices"} <= set(row["hooks"].split(", "))
 
     scenario = ROOT / "tests" / "data" / "scenarios" / "tiny" / "scenario.yaml"
     check = subprocess.run([python, "-c", CHECK_INSTALLED.format(scenario=str(scenario))], capture_output=True,
@@ -377,6 +382,9 @@ def test_template_plugin_installed_as_third_party(tmp_path):
     assert got["provided_by"] == "template 0.1.0" and "uptime-tiers" in got["datasets"]
     assert got["uptime_attrs"]["units"] == "1" and got["uptime_attrs"]["provided_by"] == "template 0.1.0"
     assert got["uptime"] == [TIER_III] * 3
+    # a unit, a parameter, a link.tech choice and a replaced analysis, from the installed distribution
+    assert got["coverage_provider"] == "template 0.1.0" and got["coverage_left_out"] == "[]"
+    assert got["parameter"] == "template 0.1.0" and got["fso"] and got["rack_in_kilorack"] == 1000.0
     # 1,500 H100 x 989.4 TFLOP/s (FIGURES 3.3) x 0.99982
     assert got["total_available"] == pytest.approx(1500 * 989.4e12 * TIER_III, rel=1e-12)
 
@@ -389,3 +397,155 @@ def test_template_plugin_installed_as_third_party(tmp_path):
     tests = subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(src / "tests")],
                            capture_output=True, text=True, env=env, timeout=600, cwd=src)
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+
+
+# -- the manager: pluggy's own registration and calling -----------------------------------------------------
+def test_plugin_registered_with_pluggys_own_register_is_seen_at_once(fresh_plugin_manager):
+    class Plain:
+        __version__ = "1.0"
+
+        @hookimpl
+        def workbench_analyses(self):
+            yield AnalysisSpec("wbtest_plain", func=lambda scenario: xr.Dataset())
+
+    pm = fresh_plugin_manager
+    assert "wbtest_plain" not in wb.list_analyses()  # collected and cached on the manager
+    plugin = Plain()
+    pm.register(plugin, name="plain")
+    assert wb.list_analyses()["wbtest_plain"].provided_by == "plain 1.0"
+    assert wb.plugins().set_index("name").loc["plain", "source"] == "session"
+    pm.unregister(plugin)
+    assert "wbtest_plain" not in wb.list_analyses() and "plain" not in set(wb.plugins()["name"])
+
+
+def test_hook_wrappers_work_and_errors_still_name_the_plugin(fresh_plugin_manager):
+    seen = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def workbench_analyses(self):
+            result = yield  # the list of every implementation's specs
+            seen.append(sum(len(r) for r in result))
+            return result
+
+    class Boom:
+        __version__ = "6.6"
+
+        @hookimpl
+        def workbench_datasets(self):
+            raise RuntimeError("disk on fire")
+
+    pm = fresh_plugin_manager
+    pm.register(Wrapper(), name="wrapper")
+    assert "coverage" in wb.list_analyses() and seen and seen[0] >= 2
+    pm.register(Boom(), name="boom")
+    with pytest.raises(PluginError, match=r"plugin boom 6\.6 failed in workbench_datasets: RuntimeError: disk on fire"):
+        wb.list_datasets()
+
+
+def test_replacing_a_builtin_analysis_needs_replaces(fresh_plugin_manager):
+    def mine(scenario):
+        return xr.Dataset(attrs={"summary_text": "mine"})
+
+    class Silent:
+        @hookimpl
+        def workbench_analyses(self):
+            yield AnalysisSpec("coverage", func=mine)
+
+    class Explicit:
+        @hookimpl
+        def workbench_analyses(self):
+            yield AnalysisSpec("coverage", func=mine, replaces="workbench.builtins")
+
+    class Wrong:
+        @hookimpl
+        def workbench_analyses(self):
+            yield AnalysisSpec("coverage", func=mine, replaces="optical")
+
+    with plugin_manager(("silent", Silent())), pytest.raises(PluginError, match="(?s)conflicting plugins.*replaces="):
+        wb.list_analyses()
+    with plugin_manager(("explicit", Explicit())):
+        spec = wb.list_analyses()["coverage"]
+        assert spec.provided_by == "explicit" and spec.func is mine
+    with plugin_manager(("wrong", Wrong())), pytest.raises(
+            PluginError, match="replaces='optical', but 'coverage' is provided by workbench.builtins"):
+        wb.list_analyses()
+
+
+def test_plugins_add_units_parameters_and_choices():
+    from workbench.plugin_types import ChoiceSpec, ParameterSpec, UnitDefinition
+
+    class Extension:
+        __version__ = "0.2"
+
+        @hookimpl
+        def workbench_units(self):
+            yield UnitDefinition("wbrack = [wbrack]", "a rack position")
+
+        @hookimpl
+        def workbench_parameters(self):
+            yield ParameterSpec("wbtest_rack_power", "W/wbrack", 2500.0, "Power per rack (assumed)", min=0.0)
+
+        @hookimpl
+        def workbench_choices(self):
+            yield ChoiceSpec("device", "access_tech", "satellite-leo", "LEO satellite access (assumed)", delay=20.0)
+            yield ChoiceSpec("link", "tech", "fso", "Free-space optics")
+
+        @hookimpl
+        def workbench_component_attributes(self):
+            yield AttributeSpec("site", "wbtest_racks", "float", "wbrack", 0, "Rack positions; range: >= 0", min=0.0)
+
+    with plugin_manager(("ext", Extension())):
+        sc = wb.Scenario.from_tables(
+            {"site": [{"id": "a", "lon": 1, "lat": 2, "wbtest_racks [kilowbrack]": 0.01},
+                      {"id": "b", "lon": 1.5, "lat": 2, "wbtest_racks [kilowbrack]": None}],
+             "link": [{"id": "ab", "src": "a", "dst": "b", "tech": "fso"}],
+             "device": [{"id": "d", "lon": 1, "lat": 2, "endpoints": 5, "access_tech": "satellite-leo"}]},
+            parameters={"wbtest_rack_power": "8 kW/wbrack"})
+        assert sc.parameters["wbtest_rack_power"] == 8000.0
+        assert sc["site"]["wbtest_racks"].attrs["units"] == "wbrack"
+        assert sc["site"]["wbtest_racks"].values.tolist() == [10.0, 0.0]  # unit in the column name, as in CSV
+        assert wb.get_schema().choice_delay("device", "access_tech", "satellite-leo") == 20.0
+        assert wb.get_schema().choice_delays("device", "access_tech") == {"satellite-leo": 20.0}
+        assert sc["link"]["tech"].values.tolist() == ["fso"]
+        with pytest.raises(wb.ScenarioError, match=r"parameters.wbtest_rack_power: out of range"):
+            wb.Scenario.from_tables({}, parameters={"wbtest_rack_power": -1})
+    # without the plugin the unit, the parameter and the choices are unknown
+    with pytest.raises(wb.ScenarioError, match="not a known choice"):
+        wb.Scenario.from_tables({"site": [{"id": "a", "lon": 1, "lat": 2}, {"id": "b", "lon": 1.5, "lat": 2}],
+                                 "link": [{"id": "ab", "src": "a", "dst": "b", "tech": "fso"}]})
+
+
+def test_a_choice_for_an_attribute_without_choices_is_refused():
+    from workbench.plugin_types import ChoiceSpec
+
+    class Bad:
+        @hookimpl
+        def workbench_choices(self):
+            yield ChoiceSpec("site", "name", "x")
+
+    with plugin_manager(("bad", Bad())), pytest.raises(PluginError, match="not a text attribute with a list"):
+        wb.get_schema()
+
+
+def test_importing_the_model_imports_no_plugin_module():
+    code = ("import sys, workbench.model\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('workbench_optical', 'workbench_edge', "
+            "'workbench_template') or m in ('workbench.builtins', 'workbench.optimize.builtin_plugin')]\n"
+            "assert not bad, bad\n"
+            "p = sys.modules['workbench.plugins']\n"
+            "assert p._CURRENT.get() is None  # no manager built either\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_no_module_level_caches_of_hook_results():
+    import inspect
+
+    import workbench.plugins as plugins_module
+    import workbench.schema as schema_module
+
+    for module in (plugins_module, schema_module):
+        source = inspect.getsource(module)
+        assert "lru_cache" not in source and "functools.cache" not in source, module.__name__
+        assert "global " not in source, module.__name__

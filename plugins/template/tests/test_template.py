@@ -16,6 +16,7 @@ import pytest
 from workbench_template import plugin
 
 import workbench as wb
+from workbench.analyses.coverage import coverage as core_coverage
 from workbench.cli import main
 from workbench.errors import ScenarioError, SchemaError
 from workbench.testing import assert_units, example_scenario, plugin_manager
@@ -53,8 +54,8 @@ def test_attribute_appears_in_the_site_table_with_its_default(pm):
 def test_available_compute_matches_a_hand_calculation(pm):
     # zjk at Tier IV, qy at Tier I, cq (no chips) at Tier III
     sc = example_scenario()
-    site = sc["site"].copy()
-    site["template_uptime"].values[:] = [TIER["IV"], TIER["I"], TIER["III"]]
+    site = sc["site"].assign(template_uptime=sc["site"]["template_uptime"].copy(
+        data=np.array([TIER["IV"], TIER["I"], TIER["III"]])))  # scenario tables are read-only: build a new one
     ds = wb.analyze("available_compute", sc.with_table("site", site))
     expected = [1000 * H100_BF16 * TIER["IV"], 500 * H100_BF16 * TIER["I"], 0.0]
     np.testing.assert_allclose(ds["available"].values, expected, rtol=1e-12)
@@ -87,9 +88,12 @@ def test_uptime_tiers_dataset_matches_the_published_figures(pm):
 
 def test_uptime_outside_zero_one_is_refused(pm):
     rows = [{"id": "a", "lon": 114.871, "lat": 40.783, "template_uptime": 1.5}]
-    with pytest.raises(ScenarioError, match=r"site\[a\].template_uptime: expected a share of the year in \[0, 1\]"):
+    with pytest.raises(ScenarioError, match=r"site\[a\].template_uptime: out of range \(a share of the year\) "
+                                            r"\(got '1.5', expected in \[0, 1\] 1\)"):
         wb.Scenario.from_tables({"site": rows})
-    bad = wb.Scenario.from_tables({"site": rows}, validate=False)
+    good = wb.Scenario.from_tables({"site": [{**rows[0], "template_uptime": 1.0}]})
+    site = good["site"].assign(template_uptime=good["site"]["template_uptime"].copy(data=np.array([1.5])))
+    bad = good.with_table("site", site)  # with_table does not re-check: the analysis still guards itself
     with pytest.raises(SchemaError, match=r"a=1.5"):
         wb.analyze("available_compute", bad)
 
@@ -113,3 +117,39 @@ def test_cli_command(pm, tmp_path, capsys):
     assert main(["uptime", "--scenario", str(tmp_path / "missing.nc")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("workbench: error:") and len(err.strip().splitlines()) == 1
+
+
+# -- a unit, a parameter, a link.tech choice and a replaced analysis -------------------------------------------
+def test_rack_unit_parameter_and_link_choice_from_a_scenario_file(pm, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "workbench: 1\nname: racks\nparameters: {template_min_uptime: 99.9 %}\ntables:\n"
+        "  site:\n    units: {template_racks: kilorack}\n    rows:\n"
+        "      - {id: a, lon: 114.871, lat: 40.783, template_racks: 1.5}\n"
+        "      - {id: b, lon: 114.9, lat: 40.8}\n"
+        "  link:\n    rows:\n      - {id: ab, src: a, dst: b, tech: fso, length: 2}\n", encoding="utf-8")
+    sc = wb.load_scenario(path)
+    assert sc.parameters["template_min_uptime"] == pytest.approx(0.999, rel=1e-12)  # 99.9 % -> 1
+    assert sc["site"]["template_racks"].values[0] == pytest.approx(1500.0)  # 1.5 kilorack -> rack
+    assert sc["site"]["template_racks"].attrs["units"] == "rack"
+    assert sc["link"]["tech"].values.tolist() == ["fso"]
+    path.write_text(path.read_text().replace("1.5}", "-3}"), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"site\[a\].template_racks: out of range"):
+        wb.load_scenario(path)
+
+
+def test_the_replaced_coverage_equals_the_core_one_by_default_and_leaves_out_unreliable_sites(pm):
+    assert wb.list_analyses()["coverage"].provided_by == "workbench_template.plugin 0.1.0"
+    sc = example_scenario()
+    ours = wb.analyze("coverage", sc, budget_ms=[5, 20])
+    core = core_coverage(sc, budget_ms=[5, 20])
+    np.testing.assert_array_equal(ours["share"].values, core["share"].values)
+    assert ours.attrs["sites_left_out"] == "[]"
+    # Qingyang at Tier I (99.671 %) is left out with a 99.9 % floor: the result is the core's without it
+    site = sc["site"].assign(template_uptime=sc["site"]["template_uptime"].copy(
+        data=np.array([TIER["IV"], TIER["I"], TIER["III"]])))
+    floor = sc.with_table("site", site).with_parameters(template_min_uptime=0.999)
+    ours = wb.analyze("coverage", floor, budget_ms=[5, 20])
+    core = core_coverage(floor.select_sites(["zjk", "cq"]), budget_ms=[5, 20])
+    np.testing.assert_array_equal(ours["share"].values, core["share"].values)
+    assert ours.attrs["sites_left_out"] == '["qy"]'

@@ -74,3 +74,36 @@ def available_compute(scenario, dtype: str = "bf16") -> xr.Dataset:
                 "summary_text": (f"{total_available / 1e15:,.1f} of {total_installed / 1e15:,.1f} {label} PFLOP/s "
                                  f"available on average (availability {share:.5f})")}
     return ds
+
+
+def coverage_of_available_sites(scenario, **params) -> xr.Dataset:
+    """The core ``coverage`` analysis, counting only sites whose uptime reaches ``template_min_uptime``.
+
+    Replaces the built-in ``coverage`` (``AnalysisSpec(..., replaces="workbench.builtins")``): with the
+    scenario parameter ``template_min_uptime`` [1] at its default 0 the result equals the core's.
+
+    Parameters
+    ----------
+    scenario : workbench.Scenario
+    **params
+        Passed to :func:`workbench.analyses.coverage.coverage` (``budget_ms`` [ms], ...).
+
+    Returns
+    -------
+    xr.Dataset
+        The core result, with ``attrs["template_min_uptime"]`` and ``attrs["sites_left_out"]`` (ids).
+    """
+    from workbench.analyses.coverage import coverage
+
+    min_uptime = float(scenario.parameters.get("template_min_uptime", 0.0))
+    site = scenario["site"]
+    uptime = site["template_uptime"].values if "template_uptime" in site else np.full(site.sizes["site"],
+                                                                                        DEFAULT_UPTIME)
+    keep = uptime >= min_uptime
+    ds = coverage(scenario.select_sites(keep) if not keep.all() else scenario, **params)
+    left_out = site["site"].values[~keep].tolist()
+    ds.attrs.update({"template_min_uptime": min_uptime, "sites_left_out": json.dumps(left_out)})
+    if ds.attrs.get("summary_text"):
+        ds.attrs["summary_text"] += (f"\n(template plugin: sites with uptime below {min_uptime:g} left out: "
+                                     f"{', '.join(left_out) or 'none'})")
+    return ds

@@ -7,16 +7,42 @@ package's own files, and module-level callables only (they may be sent to Dask w
 
 from __future__ import annotations
 
-import numpy as np
-
 from workbench import hookimpl
-from workbench.errors import Problem
-from workbench.plugin_types import AnalysisSpec, AttributeSpec, CommandSpec, DatasetSpec
+from workbench.plugin_types import (
+    AnalysisSpec,
+    AttributeSpec,
+    ChoiceSpec,
+    CommandSpec,
+    DatasetSpec,
+    ParameterSpec,
+    UnitDefinition,
+)
 
 from . import __version__  # noqa: F401 - read by workbench.testing.plugin_manager for the version label
-from .analysis import DEFAULT_UPTIME, available_compute
+from .analysis import DEFAULT_UPTIME, available_compute, coverage_of_available_sites
 from .commands import configure, run
 from .datasets import load_uptime_tiers
+
+
+@hookimpl
+def workbench_units():
+    yield UnitDefinition("rack = [rack]", "One rack position in a data hall (template plugin)")
+
+
+@hookimpl
+def workbench_parameters():
+    yield ParameterSpec(
+        "template_min_uptime", "1", 0.0,
+        "Sites whose template_uptime is below this share of the year are left out of the coverage analysis "
+        "(template plugin); default 0 keeps every site (assumed: no filter unless a scenario asks for one); "
+        "range: a share of the year", min=0.0, max=1.0)
+
+
+@hookimpl
+def workbench_choices():
+    yield ChoiceSpec("link", "tech", "fso",
+                     "Free-space optical link between buildings (template plugin); its delay is the link's own "
+                     "length and equipment_delay")
 
 
 @hookimpl
@@ -24,13 +50,21 @@ def workbench_component_attributes():
     yield AttributeSpec(
         "site", "template_uptime", "float", "1", DEFAULT_UPTIME,
         "Share of the year the site's facility is available (template plugin); default 0.99982 = "
-        "Uptime Institute Tier III as commonly cited (uptime-tiers dataset; assumed for sites without data)")
+        "Uptime Institute Tier III as commonly cited (uptime-tiers dataset; assumed for sites without data); "
+        "range: a share of the year", min=0.0, max=1.0)
+    yield AttributeSpec(
+        "site", "template_racks", "float", "rack", None,
+        "Rack positions in the site's data halls (template plugin; NaN = unknown); range: >= 0, a count",
+        min=0.0)
 
 
 @hookimpl
 def workbench_analyses():
     yield AnalysisSpec("available_compute", func=available_compute,
                        description="Installed dense throughput x facility uptime, per site [FLOP/s]")
+    yield AnalysisSpec("coverage", func=coverage_of_available_sites, replaces="workbench.builtins",
+                       description="Compute circles counting only sites whose uptime reaches the scenario's "
+                                   "template_min_uptime (replaces the core coverage)")
 
 
 @hookimpl
@@ -42,14 +76,3 @@ def workbench_datasets():
 @hookimpl
 def workbench_commands():
     yield CommandSpec("uptime", "available compute of a scenario given site uptimes", configure=configure, run=run)
-
-
-@hookimpl
-def workbench_validate(scenario):
-    site = scenario["site"]
-    if "template_uptime" not in site:
-        return
-    uptime = site["template_uptime"].values
-    for i in np.flatnonzero(~((uptime >= 0) & (uptime <= 1))):
-        yield Problem("expected a share of the year in [0, 1]", field=f"site[{site['site'].values[i]}].template_uptime",
-                      value=str(uptime[i]))
