@@ -50,6 +50,13 @@ def list_analyses():
     return collect("analyses")
 
 
+def compare(a: Scenario, b: Scenario):
+    """What differs between two scenarios, one row per difference (see :func:`workbench.io.export.compare`)."""
+    from .io.export import compare as _compare
+
+    return _compare(a, b)
+
+
 def analyze(name: str, scenario: Scenario, **params):
     """Run a registered analysis by name: ``analyze("coverage", sc, budget_ms=[1, 5, 20])``."""
     specs = list_analyses()
@@ -60,6 +67,6 @@ def analyze(name: str, scenario: Scenario, **params):
 
 
 __all__ = ["PluginError", "Problem", "Scenario", "ScenarioError", "SchemaError", "StudyError", "UnitError", "UnknownNameError",
-           "WorkbenchError", "WorkbenchWarning", "__version__", "analyze", "list_analyses", "get_plugin_manager",
+           "WorkbenchError", "WorkbenchWarning", "__version__", "analyze", "compare", "list_analyses", "get_plugin_manager",
            "get_schema", "hookimpl", "list_datasets", "load_dataset", "load_scenario", "plugins", "refresh",
            "register_plugin", "sweep", "Study"]

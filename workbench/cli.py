@@ -334,6 +334,39 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    import workbench as wb
+
+    sc = wb.load_scenario(args.scenario, allow_paths=args.allow_path or ())
+    if args.geojson:
+        _refuse_overwrite(args.geojson, args.force)
+        sc.to_geojson(args.geojson, devices=args.devices)
+        print(f"{args.geojson}: {sc['site'].sizes['site']} sites, {sc['link'].sizes['link']} links"
+              + (f", {sc['device'].sizes['device']} device groups" if args.devices else ""))
+    if args.out:
+        path = sc.to_files(args.out, overwrite=args.force)
+        print(f"{path}: scenario {sc.name!r} with {len(list(Path(args.out).glob('*.csv')))} CSV tables")
+    if not (args.out or args.geojson):
+        raise UsageError("export: give --out DIR (YAML + CSV) and/or --geojson FILE")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    import workbench as wb
+
+    a = wb.load_scenario(args.a, allow_paths=args.allow_path or ())
+    b = wb.load_scenario(args.b, allow_paths=args.allow_path or ())
+    diff = wb.compare(a, b)
+    if args.json:
+        print_json(diff.to_dict("records"))
+    elif diff.empty:
+        print(f"{args.a} and {args.b}: the same data")
+    else:
+        print(f"{args.a} -> {args.b}: {len(diff)} difference{'s' if len(diff) != 1 else ''}")
+        print(diff.to_string(index=False, max_rows=200))
+    return 0 if diff.empty else 1
+
+
 # -- parser -----------------------------------------------------------------------------------------
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     import workbench as wb
@@ -382,6 +415,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     p.add_argument("--format", default=None, help="graphml or gml (default: from the suffix)")
     handlers["import-topology"] = cmd_import_topology
+
+    p = sub.add_parser("export", help="write a scenario as YAML + CSV (unit headers) and/or GeoJSON")
+    p.add_argument("scenario", help="dataset name or scenario file")
+    p.add_argument("--out", metavar="DIR", help="folder for scenario.yaml and one CSV per table")
+    p.add_argument("--geojson", metavar="FILE", help="GeoJSON of sites and links")
+    p.add_argument("--devices", action="store_true", help="also put device groups into the GeoJSON")
+    p.add_argument("--allow-path", action="append", metavar="DIR", help="see validate")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    handlers["export"] = cmd_export
+
+    p = sub.add_parser("compare", help="list what differs between two scenarios (exit 1 if anything does)")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--allow-path", action="append", metavar="DIR", help="see validate")
+    p.add_argument("--json", action="store_true")
+    handlers["compare"] = cmd_compare
 
     p = sub.add_parser("run", help="run the flagship study and write an offline HTML report")
     p.add_argument("--scenario", default="china-edwc")

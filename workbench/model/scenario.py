@@ -829,6 +829,24 @@ class Scenario:
                                 str(path)) from None
         return cls.from_datatree(tree, source=str(path))
 
+    def to_files(self, folder: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write ``folder/scenario.yaml`` and one CSV per table (unit headers); it loads back identical.
+
+        See :func:`workbench.io.export.to_files`.
+        """
+        from ..io.export import to_files  # io builds on the model, so it is imported here, not at the top
+
+        return to_files(self, folder, overwrite=overwrite)
+
+    def to_geojson(self, path: str | os.PathLike | None = None, *, devices: bool = False) -> dict:
+        """Sites and links (and optionally device groups) as a GeoJSON FeatureCollection.
+
+        See :func:`workbench.io.export.to_geojson`.
+        """
+        from ..io.export import to_geojson
+
+        return to_geojson(self, path, devices=devices)
+
     def identical(self, other: Scenario) -> bool:
         """True when every table, the name, parameters and attrs are identical."""
         return (self.name == other.name and _same_parameters(self.parameters, other.parameters)
