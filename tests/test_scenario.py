@@ -225,3 +225,14 @@ def test_inventory_pairs_absent_from_the_long_table_are_zero_not_nan():
                                                 {"site": "b", "chip": "y", "installed": 5}]})
     assert sc.inventory.sel(site="a", chip="y").item() == 0 and not sc.inventory.isnull().any()
     assert float(sc.site_compute_flops().sum()) == 8e15
+
+
+def test_no_table_or_analysis_variable_shadows_a_dataset_method():
+    """``ds.name`` must be the variable: no attribute, dimension or result variable is a Dataset method."""
+    sc = wb.load_scenario("china-edwc")
+    names = {str(n) for kind in sc.kinds for n in sc[kind].variables}
+    for name, spec in wb.list_analyses().items():
+        ds = spec.func(sc)
+        names |= {str(n) for n in ds.variables}
+    shadowing = sorted(n for n in names if hasattr(xr.Dataset, n))
+    assert not shadowing, shadowing

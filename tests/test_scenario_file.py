@@ -238,3 +238,28 @@ def test_a_file_that_is_not_a_mapping(tmp_path):
     path = tmp_path / "list.yaml"
     path.write_text("- just\n- a list\n")
     assert_reported(problems_of(path), path, 1, "", "expected a mapping with keys workbench, name, tables")
+
+
+# -- units in files ------------------------------------------------------------------------------------------
+def _price_scenario(tmp_path, parameters: str = "") -> Path:
+    (tmp_path / "sites.csv").write_text("id,lon,lat,power_price [USD/kWh],hop_delay [\u00b5s],"
+                                        "transit_delay [\u03bcs]\nzjk,114.871,40.783,0.08,250,100\n",
+                                        encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text(f"workbench: 1\nname: p\n{parameters}tables:\n  site: {{csv: sites.csv}}\n", encoding="utf-8")
+    return path
+
+
+def test_currencies_convert_only_with_the_exchange_rate_parameter(tmp_path):
+    err = problems_of(_price_scenario(tmp_path))
+    assert_reported(err, tmp_path / "sites.csv", 1, "site.power_price",
+                    "cannot convert 'USD/kWh' (", "set the scenario parameters cny_per_usd")
+    sc = load_scenario_file(_price_scenario(tmp_path, "parameters: {cny_per_usd: 7.2}\n"))
+    assert float(sc["site"]["power_price"][0]) == pytest.approx(0.08 * 7.2, rel=1e-12)
+    assert sc.parameters["cny_per_usd"] == 7.2
+
+
+def test_micro_sign_and_greek_mu_in_csv_headers(tmp_path):
+    sc = load_scenario_file(_price_scenario(tmp_path, "parameters: {cny_per_usd: 7.2}\n"))
+    assert float(sc["site"]["hop_delay"][0]) == pytest.approx(0.25)  # 250 µs (U+00B5) -> ms
+    assert float(sc["site"]["transit_delay"][0]) == pytest.approx(0.1)  # 100 μs (U+03BC) -> ms

@@ -101,8 +101,8 @@ def read_text(path: str | os.PathLike, *, what: str = "file", max_bytes: int = M
         if size > max_bytes:
             raise _fail(f"{what} is {size / 1024**2:,.1f} MiB, over the limit of {max_bytes / 1024**2:,.0f} MiB",
                         file, field=field, expected=f"at most {max_bytes:,} bytes")
-        with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+        with open(path, "rb") as fh:  # read what stat() announced (+1 to see growth): read(n) allocates n bytes
+            data = fh.read(min(size, max_bytes) + 1)
     except OSError as err:
         raise _fail(f"cannot read {what}: {err.strerror or err}", file, field=field) from None
     if len(data) > max_bytes:  # grew while reading (or a special file without a size)
