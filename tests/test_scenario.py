@@ -231,7 +231,7 @@ def test_no_table_or_analysis_variable_shadows_a_dataset_method():
     """``ds.name`` must be the variable: no attribute, dimension or result variable is a Dataset method."""
     sc = wb.load_scenario("china-edwc")
     names = {str(n) for kind in sc.kinds for n in sc[kind].variables}
-    for name, spec in wb.list_analyses().items():
+    for spec in wb.list_analyses().values():
         ds = spec.func(sc)
         names |= {str(n) for n in ds.variables}
     shadowing = sorted(n for n in names if hasattr(xr.Dataset, n))
