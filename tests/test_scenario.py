@@ -236,3 +236,10 @@ def test_no_table_or_analysis_variable_shadows_a_dataset_method():
         names |= {str(n) for n in ds.variables}
     shadowing = sorted(n for n in names if hasattr(xr.Dataset, n))
     assert not shadowing, shadowing
+
+
+def test_validate_checks_ranges_of_tables_replaced_in_python(tiny_scenario):
+    site = tiny_scenario["site"]
+    bad = tiny_scenario.with_table("site", site.assign(pue=site["pue"].copy(data=np.array([0.5, 1.2, 1.3]))))
+    problems = bad.validate()
+    assert [str(p) for p in problems] == ["<scenario>: site[zjk].pue: out of range (got '0.5', expected in [1, 4] 1)"]

@@ -653,11 +653,29 @@ class Scenario:
 
         Returns the problems; with ``strict=True`` raises :class:`ScenarioError` if there are any.
         """
-        problems = self._cross_problems({}) if builtin else []
+        problems = [*self._range_problems(), *self._cross_problems({})] if builtin else []
         for result in get_plugin_manager().hook.workbench_validate(scenario=self):
             problems.extend(result or ())
         if strict and problems:
             raise ScenarioError(problems, self.name)
+        return problems
+
+    def _range_problems(self) -> list[Problem]:
+        """Values outside their attribute's range (tables replaced with :meth:`with_table` are not re-checked
+        on the way in; :meth:`validate` checks them here)."""
+        schema = get_plugin_manager().schema
+        problems = []
+        for kind in self.kinds:
+            ds = self[kind]
+            for name, spec in schema.attributes.get(kind, {}).items():
+                if name not in ds or spec.dtype not in ("float", "int") or (spec.min is None and spec.max is None):
+                    continue
+                bad = spec.out_of_range(ds[name].values)
+                for idx in zip(*np.nonzero(bad), strict=True):
+                    ident = "/".join(str(ds[d].values[i]) for d, i in zip(ds[name].dims, idx, strict=True))
+                    problems.append(Problem("out of range", field=f"{kind}[{ident}].{name}",
+                                            value=str(ds[name].values[idx]),
+                                            expected=f"{spec.range_text()} {spec.unit or '1'}"))
         return problems
 
     # -- summaries --------------------------------------------------------------------------------
