@@ -443,7 +443,7 @@ class Network:
         return {"latency": lat_, "length_km": np.where(reach, length[:, dst_idx], np.nan),
                 "hops": np.where(reach, hops[:, dst_idx], -1), "predecessors": pred}
 
-    def path_links(self, src, dst, predecessors=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def path_links(self, src, dst, predecessors=None, return_direction: bool = False):
         """The links of the shortest path of each (src, dst) pair, in order from ``src``.
 
         Parameters
@@ -459,6 +459,8 @@ class Network:
         pair, link, order : ndarray of int
             One row per link on a path (COO): the pair's index, the link's index, its position on the
             path (0 = at ``src``). Unreachable pairs have no rows.
+        forward : ndarray of bool
+            With ``return_direction``: True where the path crosses the link from its ``src`` to its ``dst``.
         """
         src = self._idx(src)
         dst = self._idx(dst)
@@ -467,14 +469,16 @@ class Network:
         usrc, row = np.unique(src, return_inverse=True)
         if predecessors is None:
             _, predecessors = self.latency(usrc, return_predecessors=True)
-        pairs, links, steps = [], [], []
+        pairs, links, steps, fwd = [], [], [], []
         cur = dst.copy()
         active = np.flatnonzero((cur != src) & (predecessors[row, cur] >= 0))
         step = 0
         while active.size:                              # one vectorised step per hop, all pairs at once
             prev = predecessors[row[active], cur[active]]
             pairs.append(active)
-            links.append(self.edge_link(prev, cur[active]))
+            lk = self.edge_link(prev, cur[active])
+            links.append(lk)
+            fwd.append(self.link_src[lk] == prev)
             steps.append(np.full(active.size, step))
             cur[active] = prev
             active = active[(prev != src[active]) & (prev >= 0)]
@@ -482,13 +486,16 @@ class Network:
             if step > self.n:                           # cannot happen on a shortest-path tree
                 raise WorkbenchError("predecessor tree has a cycle")
         if not pairs:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+            empty = np.zeros(0, np.int64)
+            return (empty, empty, empty, np.zeros(0, bool)) if return_direction else (empty, empty, empty)
         pair = np.concatenate(pairs)
         link = np.concatenate(links)
         back = np.concatenate(steps)                    # position counted from dst
         n_hops = np.bincount(pair, minlength=src.size)
         order = n_hops[pair] - 1 - back
         o = np.lexsort((order, pair))
+        if return_direction:
+            return pair[o], link[o], order[o], np.concatenate(fwd)[o]
         return pair[o], link[o], order[o]
 
 

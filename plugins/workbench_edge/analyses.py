@@ -18,10 +18,16 @@ Each is a pure function ``f(scenario, **params) -> xr.Dataset`` registered throu
   (the chip catalogue has no sourced prices).
 * **Demand.** ``device.count`` endpoints x ``device.demand`` [request/s per endpoint] or, where that is
   0, the class's ``rate_per_endpoint`` (assumed; ``datasets/models/request_classes.csv``).
-* **Latency.** One-way = access delay of the group's ``access_tech`` (core ``ACCESS_DELAY_MS``) + great
-  circle x the scenario's ``route_factor`` x 4.9 us/km + 2 x 0.1 ms equipment (metro and long-haul
-  ends, core ``DEFAULT_HOP_DELAY_MS``) + the site's ``hop_delay``. The SLO check uses the round trip:
-  ``2 x one-way + processing <= SLO``.
+* **Latency.** The core path model (:mod:`workbench.paths`): one-way = access delay of the group's
+  ``access_tech`` (core ``ACCESS_DELAY_MS``) + metro fibre from the group centre to its access PoP +
+  0.1 ms metro equipment + the shortest path over the link graph on the ``ip`` layer (inference
+  requests ride an IP network; ``layer=`` to change) + the site's ``hop_delay``. The SLO check uses the
+  round trip: ``2 x one-way + processing <= SLO``. ``path_model="direct"`` is the named milestone-1
+  approximation (great circle x ``route_factor`` + 2 x 0.1 ms, no graph, no link capacities).
+* **Links.** Each served request puts the class's ``request_bytes`` on every link of its path towards
+  the site and ``response_bytes`` back (``datasets/models/request_classes.csv``, assumed payloads);
+  link directions with a known ``capacity`` [bit/s] are LP constraints. The result reports the load
+  and utilisation of every link direction and which ones bind (LP dual < 0).
 * **Plugin attributes.** ``device.edge_request_class`` (default ``chat``): only groups of the routed
   class generate its demand; ``site.edge_serving`` (default true): false excludes a site's pools.
 * **West.** A site is western when its province is one of the 12 provincial units of China's Western
@@ -38,6 +44,7 @@ import numpy as np
 import xarray as xr
 
 from workbench import latency as _lat
+from workbench import paths as _paths
 
 from . import cascade as _cascade
 from . import catalogue as _cat
@@ -262,7 +269,8 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
                      model: str | None = None, dtype: str | None = None, rate_per_endpoint: float | None = None,
                      k_max: int = 64, cs2: float = 1.0, serving_params=None,
                      latency_reserve: float = DEFAULT_LATENCY_RESERVE,
-                     max_utilisation: float = DEFAULT_MAX_UTILISATION) -> xr.Dataset:
+                     max_utilisation: float = DEFAULT_MAX_UTILISATION, layer: str = "ip",
+                     path_model: str = "graph") -> xr.Dataset:
     """Assign every device group's requests to pools under the latency SLO and capacities.
 
     Parameters
@@ -279,13 +287,18 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
     rate_per_endpoint : float, optional
         Requests per endpoint [request/s] where ``device.demand`` is 0 (default: the class's rate).
     k_max : int
-        Nearest sites examined per group [1] (see :mod:`workbench_edge.routing`).
+        Lowest-latency sites examined per access PoP (graph) or nearest per group (direct) [1]
+        (see :mod:`workbench_edge.routing`).
     cs2 : float
         Squared coefficient of variation of request service times [1] for the M/G/c queueing
         (assumed 1: output lengths about exponential).
     serving_params : ServingParams or dict, optional
     latency_reserve, max_utilisation : float
         See module docstring.
+    layer : {"ip", "optical", "internet"}
+        Network layer of the request paths (:data:`workbench.paths.LAYERS`).
+    path_model : {"graph", "direct"}
+        Over the link graph with link capacities (default) or the named great-circle approximation.
 
     Returns
     -------
@@ -295,8 +308,11 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
         ``slo_attainment`` (device) [1], ``site_load``/``site_capacity`` (site) [request/s],
         ``site_wait_p50``/``site_wait_p99`` (site) [s], ``west`` (site), pool table variables (``pool``),
         totals ``cost_rate`` [CNY/h], ``facility_power`` [W], ``carbon_rate`` [kg/h],
-        ``served_west_share``, ``east_to_west_share`` [1]; ``attrs["summary_json"]``/``summary_text``.
+        ``served_west_share``, ``east_to_west_share`` [1]; over the graph ``link_load`` (link x
+        direction) [bit/s], ``link_utilisation`` [1], ``link_binding`` (bool), ``link_price``
+        [cost unit per bit/s]; ``attrs["summary_json"]``/``summary_text``.
     """
+    _paths._check_path_model(path_model)
     if objective not in ("cost", "energy", "carbon"):
         raise EdgeError(f"objective must be cost, energy or carbon, got {objective!r}")
     if method not in ("lp", "greedy", "both"):
@@ -318,8 +334,6 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
         cls = np.where(cls == "", DEFAULT_REQUEST_CLASS, cls)   # the core leaves absent text attributes ""
         demand = np.where(cls == request_class, demand, 0.0)
     glon, glat, gfixed = _group_latency_inputs(scenario)
-    sfixed = PATH_EQUIPMENT_MS + np.nan_to_num(site["hop_delay"].values)
-    rf = float(scenario.parameters.get("route_factor", _lat.DEFAULT_ROUTE_FACTOR))
     slo_ms = min(_slo_s(rc, "ttft_slo"), _slo_s(rc, "e2e_slo")) * 1e3
     feasible = pools["pool_feasible"].values.copy()
     if "edge_serving" in site:                           # sites switched off for inference serve nothing
@@ -330,8 +344,18 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
     proc_ms = pools["process"].values * 1e3
     min_proc = np.nanmin(np.where(feasible, proc_ms, np.nan))
     budget = np.full(n_dev, (slo_ms - min_proc) / 2.0)
-    g, s, one_way = _routing.candidate_pairs(glon, glat, site["lon"].values, site["lat"].values, gfixed, sfixed,
-                                             budget, rf, k_max=k_max)
+    if path_model == "graph":
+        net = _paths.Network.from_scenario(scenario, layer)
+        gpop, km = _paths.access_of_points(scenario, glon, glat, np.arange(n_dev))
+        first = gfixed + km * float(scenario.parameters["metro_route_factor"]) * _lat.FIBRE_DELAY_MS_PER_KM \
+            + _paths.METRO_EQUIPMENT_MS
+        sfixed = np.nan_to_num(site["hop_delay"].values.astype(float))
+        g, s, one_way = _routing.graph_candidate_pairs(first, gpop, sfixed, budget, net, k_max=k_max)
+    else:
+        rf = float(scenario.parameters.get("route_factor", _lat.DEFAULT_ROUTE_FACTOR))
+        sfixed = PATH_EQUIPMENT_MS + np.nan_to_num(site["hop_delay"].values)
+        g, s, one_way = _routing.candidate_pairs(glon, glat, site["lon"].values, site["lat"].values, gfixed, sfixed,
+                                                 budget, rf, k_max=k_max)
     # expand site candidates to the site's pools, keeping pairs that meet the SLO with that pool
     pools_of_site = [np.flatnonzero((s_of_pool == j) & feasible) for j in range(n_site)]
     counts = np.array([len(pools_of_site[j]) for j in s])
@@ -344,11 +368,27 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
                  "carbon": pools["carbon_per_request"].values}[objective]
     pair_cost = unit_cost[pair_pool]
     capacity = pools["capacity"].values
+    links = {}
+    if path_model == "graph":
+        up_bits, down_bits = 8.0 * float(rc["request_bytes"]), 8.0 * float(rc["response_bytes"])
+        if not (np.isfinite(up_bits) and np.isfinite(down_bits)):
+            raise EdgeError(f"request class {request_class!r} has no request_bytes/response_bytes: the link loads "
+                            "cannot be computed (datasets/models/request_classes.csv)")
+        lcap = scenario["link"]["capacity"].values.astype(float) if scenario["link"].sizes.get("link", 0) \
+            else np.zeros(0)
+        # every link direction a candidate path uses (for the loads), then those with a capacity (constraints)
+        matrix, row_link, row_fwd, _ = _routing.link_usage(net, gpop[pair_group], pair_site, up_bits, down_bits,
+                                                           np.ones(lcap.size))
+        row_cap = lcap[row_link]
+        constrained = np.isfinite(row_cap)
+        links = {"link_matrix": matrix[np.flatnonzero(constrained)], "link_capacity": row_cap[constrained]}
     solved = {}
     if method in ("lp", "both"):
-        solved["lp"] = _routing.solve_lp(n_dev, n_pool, pair_group, pair_pool, pair_cost, demand, capacity)
+        solved["lp"] = _routing.solve_lp(n_dev, n_pool, pair_group, pair_pool, pair_cost, demand, capacity,
+                                         group_key=gpop if links else None, **links)
     if method in ("greedy", "both"):
-        solved["greedy"] = _routing.solve_greedy(n_dev, n_pool, pair_group, pair_pool, pair_cost, demand, capacity)
+        solved["greedy"] = _routing.solve_greedy(n_dev, n_pool, pair_group, pair_pool, pair_cost, demand, capacity,
+                                                 **links)
     main = solved["lp" if "lp" in solved else "greedy"]
     x = main["x"]
     # --- results on the device x site grid (small scenarios: dense is fine here)
@@ -407,6 +447,9 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
         },
         coords={"device": dev["device"].values, "site": site["site"].values},
     )
+    if path_model == "graph":
+        _link_results(out, scenario, main, matrix, row_link, row_fwd, constrained, lcap,
+                      {"cost": "CNY/bit", "energy": "J/bit", "carbon": "kg/bit"}[objective])
     for name in ("capacity", "process", "cost_per_request", "facility_energy", "pool_feasible", "chip"):
         out[name] = pools[name]
     out["pool_site"] = pools["site"]
@@ -417,7 +460,10 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
             "served_west_share": float(out["served_west_share"]), "east_to_west_share": float(out["east_to_west_share"]),
             "mean_rtt_ms": float(np.nansum(rtt * served) / total_served) if total_served else math.nan,
             "slo_attainment": min(1.0, float(np.nansum(attainment * demand) / demand.sum())) if demand.sum() else math.nan,
-            "solver_seconds": main["seconds"]}
+            "solver_seconds": main["seconds"], "path_model": path_model,
+            "layer": _paths.get_layer(layer).name if path_model == "graph" else ""}
+    if path_model == "graph":
+        summ.update(json.loads(out.attrs.pop("links_json")))
     if "lp" in solved and "greedy" in solved:
         lp_obj, gr_obj = solved["lp"]["objective"], solved["greedy"]["objective"]
         summ.update({"greedy_objective": gr_obj, "lp_objective": lp_obj,
@@ -428,6 +474,45 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
                       "summary_text": "\n".join(f"{k}: {v:.6g}" if isinstance(v, float) else f"{k}: {v}"
                                                 for k, v in summ.items())})
     return out
+
+
+def _link_results(out, scenario, main, matrix, row_link, row_fwd, constrained, lcap, price_unit):
+    """Link loads, utilisation, binding flags and prices on ``link x direction`` (adds to ``out``)."""
+    link = scenario["link"]
+    n_links = link.sizes.get("link", 0)
+    load = np.zeros((n_links, 2))
+    load[row_link, np.where(row_fwd, 0, 1)] = matrix @ main["x"]
+    cap = np.repeat(lcap[:, None], 2, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        util = np.where(cap > 0, load / cap, np.where(load > 0, np.inf, 0.0))
+    price = np.zeros((n_links, 2))
+    binding = np.zeros((n_links, 2), bool)
+    rows = np.flatnonzero(constrained)
+    if "link_dual" in main:
+        dual = -np.asarray(main["link_dual"], float)
+        price[row_link[rows], np.where(row_fwd[rows], 0, 1)] = np.maximum(dual, 0.0)
+        binding = price > 1e-9 * max(float(price.max(initial=0.0)), 1e-300)
+        binding &= util >= 0.999
+    else:                                                # greedy: a link direction at capacity binds
+        binding = np.isfinite(cap) & (util >= 1 - 1e-9) & (load > 0)
+    dims = ("link", "direction")
+    out["link_load"] = (dims, load, {"units": "bit/s", "long_name": "inference traffic on the link"})
+    out["link_utilisation"] = (dims, np.where(np.isfinite(cap), util, np.nan),
+                               {"units": "1", "long_name": "inference traffic / link capacity"})
+    out["link_binding"] = (dims, binding, {"units": "1", "long_name": "the link capacity limits the routing"})
+    out["link_price"] = (dims, price, {"units": price_unit, "long_name": "shadow price of link capacity"})
+    out.coords["link"] = ("link", link["link"].values)
+    out.coords["direction"] = ("direction", ["forward", "reverse"],
+                               {"long_name": "forward: from the link's src to its dst"})
+    fin = np.where(np.isfinite(util), util, -1.0)
+    i, j = np.unravel_index(np.argmax(fin), fin.shape) if fin.size else (0, 0)
+    names = link["link"].values.astype(str)
+    bind = [f"{names[a]} ({'forward' if b == 0 else 'reverse'})" for a, b in zip(*np.nonzero(binding))]
+    out.attrs["links_json"] = json.dumps({
+        "links_loaded": int((load.sum(1) > 0).sum()),
+        "max_link_utilisation": float(fin.max()) if fin.size and fin.max() >= 0 else math.nan,
+        "max_link": f"{names[i]} ({'forward' if j == 0 else 'reverse'})" if fin.size and fin.max() >= 0 else "",
+        "binding_links": bind, "total_link_traffic_bps": float(load.sum())})
 
 
 def _nearest_rtt_ms(scenario, site_mask) -> float:
