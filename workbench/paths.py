@@ -190,7 +190,7 @@ def resolve_sites(scenario, sites=None, *, what: str = "sites") -> np.ndarray:
     sites : None, str, sequence of str, boolean mask or DataArray
         ``None`` or ``"all"``: every site; ``"compute"``: sites with accelerators in the inventory;
         ``"access"``: access sites; a tier name (``"cluster"``) or site id; a list mixing tiers and ids;
-        a boolean mask over ``site``.
+        a boolean mask over ``site``; an integer array of site indices (kept as given).
 
     Returns
     -------
@@ -208,6 +208,11 @@ def resolve_sites(scenario, sites=None, *, what: str = "sites") -> np.ndarray:
         if arr.shape != (n,):
             raise WorkbenchError(f"{what}: a boolean site mask must have shape ({n},), got {arr.shape}")
         return np.flatnonzero(arr)
+    if arr is not None and np.issubdtype(arr.dtype, np.integer):      # site indices
+        arr = arr.ravel().astype(np.int64)
+        if arr.size and (arr.min() < 0 or arr.max() >= n):
+            raise WorkbenchError(f"{what}: site indices must be in [0, {n})")
+        return arr
     names = [sites] if isinstance(sites, str) else [str(s) for s in np.asarray(sites).ravel().tolist()]
     ids = site["site"].values.astype(str)
     tiers = site["tier"].values.astype(str) if "tier" in site else np.full(n, "")

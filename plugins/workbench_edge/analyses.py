@@ -515,18 +515,18 @@ def _link_results(out, scenario, main, matrix, row_link, row_fwd, constrained, l
         "binding_links": bind, "total_link_traffic_bps": float(load.sum())})
 
 
-def _nearest_rtt_ms(scenario, site_mask) -> float:
-    """Demand-weighted median round trip from device groups to their nearest site in the mask [ms]."""
-    site = scenario["site"]
+def _nearest_rtt_ms(scenario, site_mask, layer: str = "ip") -> float:
+    """Population-weighted median round trip from device groups to their nearest site in the mask [ms],
+    over the link graph (core path model, radio access included)."""
     idx = np.flatnonzero(site_mask)
     if idx.size == 0:
         raise EdgeError("no site matches (e.g. no metro edge or no hub/cluster site in the scenario)")
-    glon, glat, gfixed = _group_latency_inputs(scenario)
-    rf = float(scenario.parameters.get("route_factor", _lat.DEFAULT_ROUTE_FACTOR))
-    lat, _ = _lat.access_latency_ms(glon, glat, site["lon"].values[idx], site["lat"].values[idx], gfixed,
-                                    route_factor=rf,
-                                    site_extra_ms=PATH_EQUIPMENT_MS + np.nan_to_num(site["hop_delay"].values[idx]))
+    one_way, _ = _paths.group_site_latency(scenario, idx, layer=layer, include_access=True)
+    lat = one_way.min(axis=1)
     w = scenario["device"]["count"].values
+    if not np.isfinite(lat).any():
+        raise EdgeError("no device group reaches any of these sites over the link graph")
+    w = np.where(np.isfinite(lat), w, 0.0)
     order = np.argsort(lat)
     cum = np.cumsum(w[order]) / w.sum()
     return float(2.0 * lat[order][np.searchsorted(cum, 0.5)])
@@ -553,8 +553,9 @@ def cascade_analysis(scenario, small_model: str = "llama-3.1-8b", large_model: s
                      share=None, probe: str = "full", ranking: float = 0.7, serving_params=None) -> xr.Dataset:
     """Large-small collaboration curves for the scenario: small model at metro edge sites, large at hubs.
 
-    Network round trips are the population-median RTT to the nearest ``metro_edge`` site (small tier)
-    and to the nearest ``hub``/``cluster`` site (large tier); energy includes each tier's median PUE
+    Network round trips are the population-median RTT over the link graph (``ip`` layer, radio access
+    included) to the nearest ``metro_edge`` site (small tier) and to the nearest ``hub``/``cluster`` site
+    (large tier); energy includes each tier's median PUE
     and cost its median power price. Both tiers run at batch min(32, max batch).
 
     Returns
@@ -589,11 +590,68 @@ def cascade_analysis(scenario, small_model: str = "llama-3.1-8b", large_model: s
 
 
 def disaggregation_analysis(scenario, model: str = "llama-3.1-70b", prefill_chip: str = "ascend-910c",
-                            decode_chip: str = "h100-sxm", **kwargs) -> xr.Dataset:
-    """Prefill/decode disaggregation between a western cluster chip and an edge chip.
+                            decode_chip: str = "h100-sxm", prefill_site: str | None = None,
+                            decode_site: str | None = None, layer: str = "optical", **kwargs) -> xr.Dataset:
+    """Prefill/decode disaggregation between two sites of the scenario, the KV cache over their real path.
 
-    Thin wrapper of :func:`workbench_edge.disagg.disaggregation` using the scenario's chip catalogue; the
-    distances default to the scenario's hub-cluster great-circle spread (0-2,000 km).
+    The prefill site P defaults to the site with the most ``prefill_chip`` chips, the decode site D to the
+    ``metro_edge`` site (else any site) with the most ``decode_chip`` chips. The KV cache travels the
+    shortest path P -> D over the link graph on ``layer``: its one-way latency and fibre length come from
+    the core path engine and the bandwidth offered to the transfer is capped by the path's narrowest
+    link (``bandwidth_bps``, default 400 Gbit/s and 1.6 Tbit/s, each capped). Passing ``distance_km``
+    instead runs the parametric sweep of :func:`workbench_edge.disagg.disaggregation` (route lengths, no
+    path) - a named approximation.
+
+    Returns
+    -------
+    xr.Dataset
+        :func:`workbench_edge.disagg.disaggregation` over one ``distance`` (the path) x ``bandwidth``,
+        plus ``path_latency`` [ms], ``path_length`` [km], ``path_capacity`` [bit/s] and attrs naming the
+        sites and the links of the path.
     """
     kwargs.setdefault("dtype", "bf16")
-    return _disaggregation(model, prefill_chip, decode_chip, chips=scenario["chip"], **kwargs)
+    if "distance_km" in kwargs:
+        return _disaggregation(model, prefill_chip, decode_chip, chips=scenario["chip"], **kwargs)
+    site = scenario["site"]
+    ids = site["site"].values.astype(str)
+    inv = scenario.inventory
+    chip_ids = inv["chip"].values.astype(str).tolist()
+
+    def _pick(chip, given, prefer_tier=None):
+        if given is not None:
+            if given not in ids.tolist():
+                raise EdgeError(f"unknown site {given!r} in scenario {scenario.name!r}")
+            return given
+        if chip not in chip_ids:
+            raise EdgeError(f"chip {chip!r} is in no site's inventory of scenario {scenario.name!r}; pass the site")
+        count = inv.sel(chip=chip).values.astype(float)
+        if prefer_tier is not None:
+            tier_ok = site["tier"].values.astype(str) == prefer_tier
+            if (count * tier_ok).max() > 0:
+                count = count * tier_ok
+        if count.max() <= 0:
+            raise EdgeError(f"no site of scenario {scenario.name!r} has {chip!r} chips; pass the site")
+        return ids[int(np.argmax(count))]
+
+    p_site = _pick(prefill_chip, prefill_site)
+    d_site = _pick(decode_chip, decode_site, "metro_edge")
+    pi, di = int(np.flatnonzero(ids == p_site)[0]), int(np.flatnonzero(ids == d_site)[0])
+    net = _paths.Network.from_scenario(scenario, layer)
+    route = net.route([pi], [di])
+    one_way_ms = float(route["latency"][0, 0])
+    if not np.isfinite(one_way_ms):
+        raise EdgeError(f"no path between {p_site} and {d_site} over the link graph of {scenario.name!r}")
+    _, links, _ = net.path_links([pi], [di])
+    lcap = scenario["link"]["capacity"].values.astype(float)[links] if links.size else np.zeros(0)
+    path_cap = float(np.nanmin(lcap)) if np.isfinite(lcap).any() else math.inf
+    bw = np.atleast_1d(np.asarray(kwargs.pop("bandwidth_bps", (400e9, 1.6e12)), float))
+    bw = np.minimum(bw, path_cap)
+    ds = _disaggregation(model, prefill_chip, decode_chip, chips=scenario["chip"],
+                         distance_km=[float(route["length_km"][0, 0])], bandwidth_bps=np.unique(bw),
+                         one_way_s=[one_way_ms / 1e3], **kwargs)
+    ds["path_latency"] = ((), one_way_ms, {"units": "ms", "long_name": f"one-way latency {p_site} -> {d_site}"})
+    ds["path_length"] = ((), float(route["length_km"][0, 0]), {"units": "km", "long_name": "fibre length of the path"})
+    ds["path_capacity"] = ((), path_cap, {"units": "bit/s", "long_name": "capacity of the narrowest link on the path"})
+    ds.attrs.update({"prefill_site": p_site, "decode_site": d_site, "layer": net.layer.name,
+                     "path_links": ",".join(net.link_ids[links].astype(str).tolist()), "scenario": scenario.name})
+    return ds

@@ -94,3 +94,19 @@ def test_link_usage_counts_each_direction():
     assert set(rows) == {(0, True), (0, False)}                     # bc has no capacity: not constrained
     assert dense[rows[(0, True)]].tolist() == [10.0, 0.0] and dense[rows[(0, False)]].tolist() == [1000.0, 0.0]
     np.testing.assert_array_equal(cap, [5.0, 5.0])
+
+
+def test_disaggregation_ships_the_kv_cache_over_the_real_path():
+    sc = _two_dc(1e9)                                             # the far link is 1 Gbit/s
+    ds = wb.analyze("disaggregation", sc, prefill_chip="h100-sxm", decode_chip="h100-sxm", prefill_site="dc-far",
+                    decode_site="dc-near", model="llama-3.1-8b")
+    # path dc-far -> pop-a -> dc-near: 250 km and two links' equipment, one way
+    assert float(ds["path_latency"]) == pytest.approx(250 * 0.0049 + 2 * 0.1)
+    assert float(ds["path_length"]) == pytest.approx(250.0)
+    assert ds.attrs["path_links"] == "far,near"
+    # the transfer is capped by the narrowest link: KV bytes x 8 / 1 Gbit/s + the path latency
+    assert ds["bandwidth"].values.tolist() == [1e9]
+    want = float(ds["kv_bytes"]) * 8 / 1e9 + float(ds["path_latency"]) / 1e3
+    assert float(ds["kv_transfer"].squeeze()) == pytest.approx(want)
+    m = wb.analyze("latency_matrix", sc, sites="dc-far", dst="dc-near")
+    assert float(m.latency.squeeze()) == pytest.approx(float(ds["path_latency"]))
