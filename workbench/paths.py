@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -579,7 +578,7 @@ def _warn_unreachable(scenario, pop_idx, weight, reach) -> None:
     lost = np.bincount(pop_idx[bad], weights=weight[bad], minlength=ids.size)
     names = ids[lost > 0]
     shown = ", ".join(names[:8].tolist()) + (f" and {names.size - 8} more" if names.size > 8 else "")
-    warnings.warn(f"{names.size} access site{'s' if names.size != 1 else ''} of scenario {scenario.name!r} reach no "
+    warnings.warn(f"{names.size} access site{'s' if names.size != 1 else ''} of scenario {scenario.name!r} reach{'' if names.size != 1 else 'es'} no "
                   f"selected site over the link graph: {shown} ({lost.sum():,.0f} endpoints unreachable)",
                   WorkbenchWarning, stacklevel=3)
 
@@ -637,8 +636,9 @@ def group_site_latency(scenario, sites=None, *, layer="optical", include_access:
     """One-way latency from every device group (taken at its centre) to each selected site [ms].
 
     ``graph``: access (+ the access technology's delay with ``include_access``) + metro fibre to the
-    group's access PoP + graph path + the site's ``hop_delay``. ``direct``: great circle x
-    ``metro_route_factor`` straight to each site + ``metro_equipment_ms`` + ``hop_delay``.
+    group's access PoP + graph path + the site's ``hop_delay``. ``direct`` (the named milestone-1
+    approximation of the placement study and edge routing): great circle x the scenario's long-haul
+    ``route_factor`` straight to each site + ``metro_equipment_ms`` + ``hop_delay``.
     One Dijkstra run per distinct access PoP, so 100,000 groups behind 1,000 PoPs cost 1,000 runs.
 
     Returns
@@ -658,7 +658,7 @@ def group_site_latency(scenario, sites=None, *, layer="optical", include_access:
     if path_model == "direct":
         km = great_circle_km(glon[:, None], glat[:, None], site["lon"].values[idx][None, :],
                              site["lat"].values[idx][None, :])
-        out = (access[:, None] + km * float(scenario.parameters["metro_route_factor"]) * lat.FIBRE_DELAY_MS_PER_KM
+        out = (access[:, None] + km * float(scenario.parameters["route_factor"]) * lat.FIBRE_DELAY_MS_PER_KM
                + metro_equipment_ms + hop[None, :])
         return out, idx
     net = network or Network.from_scenario(scenario, layer)
