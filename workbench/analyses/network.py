@@ -99,6 +99,8 @@ def latency_matrix(scenario, sites=None, *, dst=None, layer: str = "optical") ->
         text += f" ({summ['max_pair'][0]} - {summ['max_pair'][1]})"
     if summ["unreachable_pairs"]:
         text += f"; {summ['unreachable_pairs']} pairs unreachable"
+    if src_idx.size <= 16 and dst_idx.size <= 16:     # small enough to print as a table [ms]
+        text += "\n" + ds["latency"].to_pandas().round(2).to_string(na_rep="-")
     ds.attrs["summary_text"] = text
     return ds
 
@@ -172,8 +174,17 @@ def paths(scenario, sites=None, *, dst=None, layer: str = "optical") -> xr.Datas
         ds["on_path"] = (("src", "dst", "link"), inc.reshape(ns, nd, n_links),
                          {"long_name": "the pair's path uses the link"})
         ds = ds.assign_coords(link=("link", scenario["link"]["link"].values))
+    lines = [f"shortest paths over the link graph ({net.layer.name} layer) of {scenario.name}: {ns} x {nd} site "
+             f"pairs, up to {max_hops} hops, {int((~reach).sum())} unreachable"]
+    if ns * nd <= 25:                                  # small enough to list every path
+        for i in range(ns):
+            for j in range(nd):
+                if src_idx[i] == dst_idx[j]:
+                    continue
+                hops = [h for h in link_ids.reshape(ns, nd, max_hops)[i, j] if h]
+                head = f"  {ds.src.values[i]} -> {ds.dst.values[j]}: "
+                lines.append(head + (f"{r['latency'][i, j]:.2f} ms one way, {r['length_km'][i, j]:,.0f} km, "
+                                     f"{len(hops)} links: {', '.join(hops)}" if reach[i, j] else "no path"))
     ds.attrs.update({"analysis": "paths", "scenario": scenario.name, "layer": net.layer.name,
-                     "summary_text": f"shortest paths over the link graph ({net.layer.name} layer) of {scenario.name}:"
-                                     f" {ns} x {nd} site pairs, up to {max_hops} hops, "
-                                     f"{int((~reach).sum())} unreachable"})
+                     "summary_text": "\n".join(lines)})
     return ds
