@@ -415,3 +415,22 @@ def test_scenario_yaml_shape():
     assert doc["tables"]["device"]["defaults"] == {"class": "resident", "access_tech": "5g"}
     for kind in ("site", "link", "chip", "inventory", "device"):
         assert (EDWC / doc["tables"][kind]["csv"]).is_file(), kind
+
+
+VALIDATION = Path(__file__).resolve().parents[1] / "data" / "network" / "interhub_latency.csv"
+
+
+def test_interhub_validation_data_refers_to_sites(sites):
+    """tests/data/network/interhub_latency.csv (validation only, see its README): ids exist, units in the header."""
+    df, units = read(VALIDATION)
+    assert units["value"] == "ms"
+    assert df["id"].is_unique
+    site_ids = set(sites[0]["id"])
+    for col in ("src", "dst"):
+        used = {s for v in df[col] for s in v.split(";")}
+        assert used <= site_ids, used - site_ids
+    assert (df["value"] > 0).all()
+    assert set(df["direction"]) <= {"one-way", "round-trip", "unstated"}
+    assert set(df["layer"]) <= {"optical", "ip-private", "internet", "unstated"}
+    assert set(df["confidence"]) <= {"[P]", "[S]", "[W]"}
+    assert df["url"].str.startswith("http").all()
