@@ -185,7 +185,7 @@ def test_a_site_without_a_path_is_unreachable_and_named():
              {"id": "dc", "lon": 116.0, "lat": 31.0, "tier": "cluster"}]
     devices = [{"id": "m", "lon": 116.0, "lat": 30.0, "count": 1e6}]
     sc = _scenario(sites, [], devices, [{"site": "dc", "chip": "h100", "count": 8}])
-    with pytest.warns(WorkbenchWarning, match=r"reach no selected site over the link graph: pop"):
+    with pytest.warns(WorkbenchWarning, match=r"reaches no selected site over the link graph: pop"):
         cov = wb.analyze("coverage", sc, budget_ms=[20])
     assert float(cov.national_share.item()) == 0.0 and np.isnan(cov.centre_latency.item())
     assert float(cov.unreachable.item()) == pytest.approx(1e6)
