@@ -344,18 +344,23 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
     proc_ms = pools["process"].values * 1e3
     min_proc = np.nanmin(np.where(feasible, proc_ms, np.nan))
     budget = np.full(n_dev, (slo_ms - min_proc) / 2.0)
+    # only sites with a feasible pool are candidates (k_max counts serving sites, not PoPs)
+    serving_site = np.zeros(n_site, bool)
+    serving_site[s_of_pool[feasible]] = True
     if path_model == "graph":
         net = _paths.Network.from_scenario(scenario, layer)
         gpop, km = _paths.access_of_points(scenario, glon, glat, np.arange(n_dev))
         first = gfixed + km * float(scenario.parameters["metro_route_factor"]) * _lat.FIBRE_DELAY_MS_PER_KM \
             + _paths.METRO_EQUIPMENT_MS
-        sfixed = np.nan_to_num(site["hop_delay"].values.astype(float))
+        sfixed = np.where(serving_site, np.nan_to_num(site["hop_delay"].values.astype(float)), np.inf)
         g, s, one_way = _routing.graph_candidate_pairs(first, gpop, sfixed, budget, net, k_max=k_max)
     else:
         rf = float(scenario.parameters.get("route_factor", _lat.DEFAULT_ROUTE_FACTOR))
-        sfixed = PATH_EQUIPMENT_MS + np.nan_to_num(site["hop_delay"].values)
-        g, s, one_way = _routing.candidate_pairs(glon, glat, site["lon"].values, site["lat"].values, gfixed, sfixed,
-                                                 budget, rf, k_max=k_max)
+        sub = np.flatnonzero(serving_site)
+        sfixed = PATH_EQUIPMENT_MS + np.nan_to_num(site["hop_delay"].values[sub])
+        g, s, one_way = _routing.candidate_pairs(glon, glat, site["lon"].values[sub], site["lat"].values[sub], gfixed,
+                                                 sfixed, budget, rf, k_max=k_max)
+        s = sub[s]
     # expand site candidates to the site's pools, keeping pairs that meet the SLO with that pool
     pools_of_site = [np.flatnonzero((s_of_pool == j) & feasible) for j in range(n_site)]
     counts = np.array([len(pools_of_site[j]) for j in s])
