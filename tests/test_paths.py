@@ -247,3 +247,51 @@ def test_warnings_are_not_raised_on_the_shipped_scenario():
         warnings.simplefilter("error", WorkbenchWarning)
         wb.analyze("coverage", sc)
         wb.analyze("latency_matrix", sc, sites=["hub", "cluster"])
+
+
+def test_points_enter_at_their_groups_pop_unless_access_is_point():
+    # metro m centred at its PoP; a second PoP 30 km east with no path to compute. With access="group"
+    # (default) all of m's people enter at m's PoP; with access="point" the eastern fringe re-homes to
+    # the nearer, unconnected PoP and is lost.
+    km_deg = math.pi / 180 * 6371.0088
+    sites = [{"id": "pop-m", "lon": 116.0, "lat": 30.0, "tier": "pop"},
+             {"id": "pop-x", "lon": 116.0 + 30 / (km_deg * math.cos(math.radians(30))), "lat": 30.0, "tier": "pop"},
+             {"id": "dc", "lon": 116.0, "lat": 30.5, "tier": "cluster"}]
+    links = [{"id": "l", "src": "pop-m", "dst": "dc"}]
+    devices = [{"id": "m", "lon": 116.0, "lat": 30.0, "count": 1e6, "spread": 15.0}]
+    sc = _scenario(sites, links, devices, [{"site": "dc", "chip": "h100", "count": 8}])
+    group = wb.analyze("coverage", sc, budget_ms=[20])
+    assert group.national_share.item() == 1.0
+    with pytest.warns(WorkbenchWarning, match="pop-x"):
+        point = wb.analyze("coverage", sc, budget_ms=[20], access="point")
+    assert 0.0 < point.national_share.item() < 1.0
+    assert point.unreachable.item() == pytest.approx(1e6 * (1 - point.national_share.item()))
+
+
+def test_editing_the_backbone_with_rows_changes_the_answer():
+    sc = wb.load_scenario("china-edwc")
+    before = wb.analyze("latency_matrix", sc, sites="pop-langfang", dst="hub-beijing").latency.item()
+    direct = sc.with_rows("link", [{"id": "lf-bj", "src": "pop-langfang", "dst": "hub-beijing", "length": 60.0}])
+    after = wb.analyze("latency_matrix", direct, sites="pop-langfang", dst="hub-beijing").latency.item()
+    assert after == pytest.approx(60 * FIBRE + 0.1) and after < before
+    # dropping the new link restores the old answer; dropping a site drops its links too
+    assert wb.analyze("latency_matrix", direct.drop_rows("link", "lf-bj"), sites="pop-langfang",
+                      dst="hub-beijing").latency.item() == pytest.approx(before)
+    fewer = sc.drop_rows("site", "pop-langfang")
+    assert "pop-langfang" not in fewer["link"]["src"].values and fewer["link"].sizes["link"] < sc["link"].sizes["link"]
+    with pytest.raises(wb.ScenarioError, match="refers to site 'nowhere'"):
+        sc.with_rows("link", [{"id": "bad", "src": "nowhere", "dst": "hub-beijing"}])
+    with pytest.raises(wb.ScenarioError, match="already exists"):
+        direct.with_rows("link", [{"id": "lf-bj", "src": "pop-langfang", "dst": "hub-beijing"}])
+
+
+def test_links_to_nearest_proposes_direct_routes_that_never_lower_coverage():
+    sc = wb.load_scenario("china-edwc")
+    new = paths.links_to_nearest(sc, max_km=150)
+    assert len(new) > 0 and (new["km"] <= 150).all()
+    dc_ids = set(sc["site"]["site"].values[paths.resolve_sites(sc, ["hub", "cluster", "metro_edge"])].tolist())
+    assert set(new["dst"]) <= dc_ids and not set(new["src"]) & dc_ids
+    more = sc.with_rows("link", new.drop(columns="km"))
+    a = wb.analyze("coverage", sc, n_rings=4, n_angles=6)["share"].values
+    b = wb.analyze("coverage", more, n_rings=4, n_angles=6)["share"].values
+    assert np.all(b >= a - 1e-12) and b.sum() > a.sum()

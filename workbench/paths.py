@@ -11,8 +11,9 @@ Path model (every figure one way, in ms)
    because the MIIT circles are measured from the access site, FIGURES 1.5) plus metro fibre from the
    point to its **access point of presence**: great circle x the scenario's ``metro_route_factor`` x
    4.9 us/km + :data:`METRO_EQUIPMENT_MS`. The PoP is the group's ``access_site`` where set, otherwise
-   the nearest site (great circle) whose ``access`` attribute is ``yes`` (``auto``: tiers in
-   :data:`ACCESS_TIERS`). A scenario with no access site at all enters the graph at the nearest site
+   the site nearest (great circle) to the group's centre whose ``access`` attribute is ``yes``
+   (``auto``: tiers in :data:`ACCESS_TIERS`): a metro's people enter through their metro's network
+   (``access="point"`` lets each population point enter at its own nearest access site instead). A scenario with no access site at all enters the graph at the nearest site
    of any tier, with a :class:`~workbench.errors.WorkbenchWarning` saying so.
 2. **Graph** (:class:`Network`). The shortest path over the ``link`` table (undirected; parallel links
    keep the fastest). A link costs its fibre route x the layer's length factor x 4.9 us/km, plus its
@@ -53,7 +54,9 @@ from .errors import WorkbenchError, WorkbenchWarning
 from .geo import SiteIndex, great_circle_km
 
 __all__ = ["ACCESS_TIERS", "LAYERS", "METRO_EQUIPMENT_MS", "PATH_MODELS", "Layer", "Network", "access_mask",
-           "access_of_points", "direct_point_latency", "group_site_latency", "incidence", "link_length_km",
+           "access_of_points", "direct_point_latency", "group_access_site", "group_site_latency", "incidence",
+           "link_length_km",
+           "links_to_nearest",
            "resolve_sites"]
 
 #: Site tiers that terminate access when a site's ``access`` attribute is ``auto``: network points of
@@ -503,6 +506,57 @@ class Network:
         return pair[o], link[o], order[o]
 
 
+def links_to_nearest(scenario, src="access", dst=("hub", "cluster", "metro_edge"), *, max_km: float | None = None,
+                     capacity_bps: float | None = None, prefix: str = "direct"):
+    """Candidate new links joining every ``src`` site to its nearest ``dst`` site, for what-if studies.
+
+    A planner's question ("what if every access PoP had a direct route to its nearest data centre,
+    across province lines?") as rows for :meth:`workbench.Scenario.with_rows`. Pairs already joined
+    by a link, and sites that are themselves in ``dst``, are skipped. The length is left empty, so the
+    engine uses great circle x the scenario's ``route_factor`` (the named approximation for a route
+    that does not exist yet).
+
+    Parameters
+    ----------
+    src, dst : site selectors (:func:`resolve_sites`)
+    max_km : float, optional
+        Only pairs at most this far apart (great circle) [km].
+    capacity_bps : float, optional
+        Capacity of each new link [bit/s] (default: unknown, unconstrained).
+    prefix : str
+        Link ids are ``<prefix>:<src>--<dst>``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id, src, dst, capacity`` [bit/s], ``tech, notes`` and ``km`` (great circle, for reading).
+    """
+    import pandas as pd
+
+    site = scenario["site"]
+    ids = site["site"].values.astype(str)
+    s_idx = resolve_sites(scenario, src, what="src")
+    d_idx = resolve_sites(scenario, dst, what="dst")
+    s_idx = s_idx[~np.isin(s_idx, d_idx)]
+    cols = ["id", "src", "dst", "capacity", "tech", "notes", "km"]
+    if s_idx.size == 0 or d_idx.size == 0:
+        return pd.DataFrame(columns=cols)
+    km, j = SiteIndex(site["lon"].values[d_idx], site["lat"].values[d_idx]).nearest(
+        site["lon"].values[s_idx], site["lat"].values[s_idx])
+    a, b = ids[s_idx], ids[d_idx[j]]
+    link = scenario["link"]
+    have = set(zip(link["src"].values.astype(str).tolist(), link["dst"].values.astype(str).tolist()))
+    have |= {(y, x) for x, y in have}
+    keep = np.array([(x, y) not in have for x, y in zip(a.tolist(), b.tolist())], bool)
+    if max_km is not None:
+        keep &= km <= float(max_km)
+    cap = np.nan if capacity_bps is None else float(capacity_bps)
+    return pd.DataFrame({"id": [f"{prefix}:{x}--{y}" for x, y in zip(a[keep], b[keep])], "src": a[keep],
+                         "dst": b[keep], "capacity": cap, "tech": "otn",
+                         "notes": "what-if: direct route to the nearest data centre; length = great circle x "
+                                  "route_factor (assumed)", "km": np.round(km[keep], 1)})
+
+
 def incidence(pair, link, n_pairs: int, n_links: int) -> sp.csr_matrix:
     """Sparse pair x link matrix: 1 where the pair's path uses the link (from :meth:`Network.path_links`)."""
     return sp.csr_matrix((np.ones(len(pair)), (pair, link)), shape=(n_pairs, n_links))
@@ -518,7 +572,31 @@ def _access_index(scenario):
     return idx, SiteIndex(site["lon"].values[idx], site["lat"].values[idx])
 
 
-def access_of_points(scenario, lon, lat, group) -> tuple[np.ndarray, np.ndarray]:
+def group_access_site(scenario) -> np.ndarray:
+    """Access PoP (site index) of every device group: its ``access_site`` where set, else the access
+    site nearest (great circle) to the group's centre."""
+    site, dev = scenario["site"], scenario["device"]
+    if site.sizes["site"] == 0:
+        raise WorkbenchError(f"scenario {scenario.name!r} has no sites: no access point of presence")
+    n = dev.sizes["device"]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    idx, index = _access_index(scenario)
+    _, j = index.nearest(dev["lon"].values.astype(float), dev["lat"].values.astype(float), k=1)
+    pop = idx[np.atleast_1d(j)]
+    pinned = dev["access_site"].values.astype(str) if "access_site" in dev else np.full(n, "")
+    if (pinned != "").any():
+        pos = {s: i for i, s in enumerate(site["site"].values.tolist())}
+        gpop = np.array([pos.get(s, -1) for s in pinned.tolist()], np.int64)
+        bad = (pinned != "") & (gpop < 0)
+        if bad.any():
+            raise WorkbenchError(f"device.access_site {sorted(set(pinned[bad].tolist()))} is not a site of "
+                                 f"scenario {scenario.name!r}")
+        pop = np.where(pinned != "", gpop, pop)
+    return pop.astype(np.int64)
+
+
+def access_of_points(scenario, lon, lat, group, access: str = "group") -> tuple[np.ndarray, np.ndarray]:
     """Access PoP of each point and the great-circle distance to it.
 
     Parameters
@@ -526,7 +604,12 @@ def access_of_points(scenario, lon, lat, group) -> tuple[np.ndarray, np.ndarray]
     lon, lat : array_like, shape (n_points,)
         Points [degree].
     group : array_like of int, shape (n_points,)
-        Device-group index of each point (its ``access_site`` pins the PoP).
+        Device-group index of each point.
+    access : {"group", "point"}
+        ``group`` (default): every point of a group enters at the group's PoP (:func:`group_access_site`),
+        as a metro's people use their metro's network. ``point``: each point enters at its own nearest
+        access site (for fine-grained access networks such as base stations; a group's ``access_site``
+        still pins all its points).
 
     Returns
     -------
@@ -535,29 +618,24 @@ def access_of_points(scenario, lon, lat, group) -> tuple[np.ndarray, np.ndarray]
     km : ndarray
         Great-circle distance from the point to it [km].
     """
+    if access not in ("group", "point"):
+        raise WorkbenchError(f"access must be 'group' or 'point', got {access!r}")
     site = scenario["site"]
-    if site.sizes["site"] == 0:
-        raise WorkbenchError(f"scenario {scenario.name!r} has no sites: no access point of presence")
     lon = np.asarray(lon, float)
     lat_ = np.asarray(lat, float)
     group = np.asarray(group, np.int64)
-    idx, index = _access_index(scenario)
-    km, j = index.nearest(lon, lat_, k=1)
-    pop = idx[j]
-    dev = scenario["device"]
-    pinned = dev["access_site"].values.astype(str) if "access_site" in dev else np.full(dev.sizes["device"], "")
-    if (pinned != "").any():
-        pos = {s: i for i, s in enumerate(site["site"].values.tolist())}
-        gpop = np.array([pos.get(s, -1) for s in pinned.tolist()], np.int64)
-        bad = (pinned != "") & (gpop < 0)
-        if bad.any():
-            raise WorkbenchError(f"device.access_site {sorted(set(pinned[bad].tolist()))} is not a site of "
-                                 f"scenario {scenario.name!r}")
-        use = gpop[group] >= 0
-        pop = np.where(use, gpop[group], pop)
-        slon, slat = site["lon"].values.astype(float), site["lat"].values.astype(float)
-        km = np.where(use, great_circle_km(lon, lat_, slon[pop], slat[pop]), km)
-    return pop, km
+    gpop = group_access_site(scenario)
+    if access == "point":
+        idx, index = _access_index(scenario)
+        _, j = index.nearest(lon, lat_, k=1)
+        pop = idx[j]
+        dev = scenario["device"]
+        pinned = dev["access_site"].values.astype(str) if "access_site" in dev else np.full(dev.sizes["device"], "")
+        pop = np.where(pinned[group] != "", gpop[group], pop)
+    else:
+        pop = gpop[group]
+    slon, slat = site["lon"].values.astype(float), site["lat"].values.astype(float)
+    return pop, great_circle_km(lon, lat_, slon[pop], slat[pop])
 
 
 def access_delays(tech) -> np.ndarray:
@@ -585,7 +663,7 @@ def _warn_unreachable(scenario, pop_idx, weight, reach) -> None:
 
 def point_latency(scenario, lon, lat_, group, weight, targets, *, layer="optical", include_access: bool = False,
                   metro_equipment_ms: float = METRO_EQUIPMENT_MS, network: Network | None = None,
-                  warn: bool = True) -> dict:
+                  warn: bool = True, access: str = "group") -> dict:
     """Lowest one-way latency from population points to any target site, over the graph [ms].
 
     ``latency = access + metro fibre to the PoP + METRO_EQUIPMENT + min_t (graph(PoP, t) + hop_delay_t)``.
@@ -599,7 +677,7 @@ def point_latency(scenario, lon, lat_, group, weight, targets, *, layer="optical
     site = scenario["site"]
     targets = np.asarray(targets, np.int64)
     net = network or Network.from_scenario(scenario, layer)
-    pop, km = access_of_points(scenario, lon, lat_, group)
+    pop, km = access_of_points(scenario, lon, lat_, group, access)
     access = km * float(scenario.parameters["metro_route_factor"]) * lat.FIBRE_DELAY_MS_PER_KM + metro_equipment_ms
     if include_access:
         access = access + access_delays(scenario["device"]["access_tech"].values[np.asarray(group, np.int64)])

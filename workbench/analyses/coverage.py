@@ -56,7 +56,7 @@ def target_sites(scenario, sites) -> np.ndarray:
 
 def point_latency(scenario, *, sites="compute", include_access: bool = False,
                   metro_equipment_ms: float = METRO_EQUIPMENT_MS, n_rings: int = 8, n_angles: int = 12,
-                  layer: str = DEFAULT_LAYER, path_model: str = "graph", network=None) -> dict:
+                  layer: str = DEFAULT_LAYER, path_model: str = "graph", network=None, access: str = "group") -> dict:
     """Population points of every device group and their lowest one-way latency to compute.
 
     Returns a dict with ``lon, lat, weight, group`` (per point), ``latency_ms`` (``inf`` where
@@ -76,13 +76,14 @@ def point_latency(scenario, *, sites="compute", include_access: bool = False,
     else:
         res = _paths.point_latency(scenario, pts["lon"], pts["lat"], pts["group"], pts["weight"], idx, layer=layer,
                                    include_access=include_access, metro_equipment_ms=metro_equipment_ms,
-                                   network=network)
+                                   network=network, access=access)
     return {**pts, **res}
 
 
 def coverage(scenario, budget_ms: Sequence[float] = DEFAULT_BUDGETS_MS, *, sites="compute",
              include_access: bool = False, layer: str = DEFAULT_LAYER, path_model: str = "graph",
-             metro_equipment_ms: float = METRO_EQUIPMENT_MS, n_rings: int = 8, n_angles: int = 12) -> xr.Dataset:
+             access: str = "group", metro_equipment_ms: float = METRO_EQUIPMENT_MS, n_rings: int = 8,
+             n_angles: int = 12) -> xr.Dataset:
     """Share of each device group's population within each one-way latency budget of compute.
 
     Parameters
@@ -99,6 +100,9 @@ def coverage(scenario, budget_ms: Sequence[float] = DEFAULT_BUDGETS_MS, *, sites
         Network layer the paths are carried on (:data:`workbench.paths.LAYERS`).
     path_model : {"graph", "direct"}
         ``graph``: over the link graph (default). ``direct``: the named great-circle approximation.
+    access : {"group", "point"}
+        Where population points enter the graph: their group's access PoP (default) or each point's
+        nearest access site (:func:`workbench.paths.access_of_points`).
     metro_equipment_ms : float
         One-way equipment delay between access and the PoP [ms] (assumed 0.1 ms).
     n_rings, n_angles : int
@@ -123,7 +127,8 @@ def coverage(scenario, budget_ms: Sequence[float] = DEFAULT_BUDGETS_MS, *, sites
     n = dev.sizes["device"]
     net = _paths.Network.from_scenario(scenario, layer) if path_model == "graph" else None
     pts = point_latency(scenario, sites=sites, include_access=include_access, metro_equipment_ms=metro_equipment_ms,
-                        n_rings=n_rings, n_angles=n_angles, layer=layer, path_model=path_model, network=net)
+                        n_rings=n_rings, n_angles=n_angles, layer=layer, path_model=path_model, network=net,
+                        access=access)
     shares = cm.coverage_shares(pts["latency_ms"], pts["weight"], pts["group"], budgets, n)
     counts = dev["count"].values
     covered = np.nan_to_num(shares) * counts[:, None]  # a group without people covers no one (not NaN)
@@ -169,6 +174,7 @@ def coverage(scenario, budget_ms: Sequence[float] = DEFAULT_BUDGETS_MS, *, sites
         "analysis": "coverage", "scenario": scenario.name, "sites": sites if isinstance(sites, str) else "selection",
         "include_access": int(include_access), "metro_equipment_ms": metro_equipment_ms,
         "path_model": path_model, "layer": layer_name if path_model == "graph" else "",
+        "access": access if path_model == "graph" else "",
         "route_factor": scenario.parameters["route_factor"],
         "metro_route_factor": scenario.parameters["metro_route_factor"],
         "fibre_delay_ms_per_km": lat.FIBRE_DELAY_MS_PER_KM, "n_rings": n_rings, "n_angles": n_angles,

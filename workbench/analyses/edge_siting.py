@@ -40,7 +40,7 @@ CANDIDATES = {"graph": ("centres", "access", "sites"), "direct": ("centres", "po
 
 def edge_siting(scenario, target_share: float = 0.75, budget_ms=1.0, *, sites="compute",
                 include_access: bool = False, layer: str = DEFAULT_LAYER, path_model: str = "graph",
-                candidates: str = "centres", metro_equipment_ms: float = METRO_EQUIPMENT_MS,
+                access: str = "group", candidates: str = "centres", metro_equipment_ms: float = METRO_EQUIPMENT_MS,
                 new_site_hop_delay_ms: float = 0.0, max_new_sites: int = 500, n_rings: int = 8,
                 n_angles: int = 12) -> xr.Dataset:
     """Greedy choice of new edge sites until ``target_share`` of endpoints is within ``budget_ms``.
@@ -52,7 +52,7 @@ def edge_siting(scenario, target_share: float = 0.75, budget_ms=1.0, *, sites="c
     budget_ms : float or sequence of float
         One-way latency budget(s) [ms], default 1. A sequence runs the siting once per budget and
         adds a ``budget`` dimension.
-    sites, include_access, layer, path_model, metro_equipment_ms, n_rings, n_angles
+    sites, include_access, layer, path_model, access, metro_equipment_ms, n_rings, n_angles
         As in :func:`workbench.analyses.coverage.coverage`: which sites already count as compute,
         whether the radio delay is counted, the network layer, graph or direct paths.
     candidates : str
@@ -82,7 +82,8 @@ def edge_siting(scenario, target_share: float = 0.75, budget_ms=1.0, *, sites="c
         raise WorkbenchError(f"budget_ms must be positive numbers of milliseconds, got {budgets.tolist()}")
     net = _paths.Network.from_scenario(scenario, layer) if path_model == "graph" else None
     pts = point_latency(scenario, sites=sites, include_access=include_access, metro_equipment_ms=metro_equipment_ms,
-                        n_rings=n_rings, n_angles=n_angles, layer=layer, path_model=path_model, network=net)
+                        n_rings=n_rings, n_angles=n_angles, layer=layer, path_model=path_model, network=net,
+                        access=access)
     runs = []
     for b in budgets:
         if path_model == "graph":
