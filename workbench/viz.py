@@ -156,14 +156,17 @@ def circles_map(scenario, site: str, budgets_ms=(1.0, 5.0, 20.0), *, layer: str 
     df = pd.DataFrame({"lon": dev["lon"].values, "lat": dev["lat"].values, "name": dev["name"].values,
                        "population_m": dev["count"].values / 1e6, "latency_ms": np.round(lat_, 2),
                        "circle": pd.Categorical([labels[b] for b in band], categories=labels, ordered=True)})
-    colours = ["#1a9850", "#91cf60", "#fee08b", "#d73027", "#bbbbbb"][:len(labels)]
-    pts = df.hvplot.scatter(x="lon", y="lat", by="circle", s="population_m", scale=3, color=colours,
-                            hover_cols=["name", "population_m", "latency_ms"], alpha=0.8)
+    palette = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#999999"]
+    colours = palette[:len(labels) - 2] + ["#d73027", "#bbbbbb"]
+    # one layer per circle, so each keeps its colour and the legend reads inside-out
+    pts = [df[df["circle"] == lab].hvplot.scatter(x="lon", y="lat", s="population_m", scale=3, color=col, label=lab,
+                                                  hover_cols=["name", "population_m", "latency_ms"], alpha=0.85)
+           for lab, col in zip(labels, colours) if (df["circle"] == lab).any()]
     here = pd.DataFrame({"lon": [float(scenario["site"]["lon"].values[j])],
                          "lat": [float(scenario["site"]["lat"].values[j])], "site": [site]})
     star = here.hvplot.scatter(x="lon", y="lat", marker="star", size=300, color="black", hover_cols=["site"],
                                label=site)
-    layers = ([link_segments(scenario)] if scenario["link"].sizes.get("link", 0) else []) + [pts, star]
+    layers = ([link_segments(scenario)] if scenario["link"].sizes.get("link", 0) else []) + pts + [star]
     return hv.Overlay(layers).opts(width=width, height=height, xlabel="longitude (°E)", ylabel="latitude (°N)",
                                    legend_position="right",
                                    title=f"one-way latency to {site} over the link graph ({net.layer.name} layer)")
