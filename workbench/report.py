@@ -66,8 +66,8 @@ def _core_sections(run: dict) -> list[tuple[str, str, object]]:
     hubs = "hub" in tiers
     pair = f" ({html.escape(' - '.join(lm['max_pair']))})" if "max_pair" in lm else ""
     net_text = (f"<p>Every latency in this report follows the shortest path over the {t['links']} links of the "
-                f"scenario ({html.escape(lm['layer'])} layer: fibre at 4.9 us/km over each link's length, or great "
-                f"circle x route factor {sc.parameters['route_factor']:g} where no length is given, plus each "
+                f"scenario ({html.escape(lm['layer'])} layer: fibre at 4.9 µs/km over each link's length, or great "
+                f"circle × route factor {sc.parameters['route_factor']:g} where no length is given, plus each "
                 f"link's equipment delay). Between the {'hub and cluster' if hubs else 'core'} sites "
                 f"({lm['sources']}): mean one-way latency <b>{lm['mean_ms']:.2f} ms</b>, maximum "
                 f"<b>{lm['max_ms']:.2f} ms</b>{pair}"
@@ -76,14 +76,16 @@ def _core_sections(run: dict) -> list[tuple[str, str, object]]:
                   "most installed compute) over the graph.</p>"
                 + "".join(f"<p class='error'>{html.escape(str(w.message))}</p>" for w in caught))
     sections.append(("Backbone and paths", net_text,
-                     (viz.latency_heatmap(matrix) + viz.circles_map(sc, centre, run["budgets_ms"])).cols(2)))
+                     (viz.latency_heatmap(matrix, width=520) + viz.circles_map(sc, centre, run["budgets_ms"], width=640,
+                                                                         height=520)).cols(2)))
 
-    shares = ", ".join(f"<b>{100 * v:.1f}%</b> within {k}" for k, v in summary["national_share"].items())
+    shares = ", ".join(f"<b>{100 * v:.1f}%</b> within {k.removesuffix('ms')} ms"
+                       for k, v in summary["national_share"].items())
     old = ", ".join(f"{100 * v:.1f}%" for v in summary["direct_national_share"].values())
     cov_text = (f"<p>Share of the population whose one-way network latency to a site with accelerators is within "
                 f"each budget, over the link graph: {shares}. Population is spread around each metro centre with "
                 f"an exponential density profile; each point enters the network at its access point of presence "
-                f"(metro fibre: great circle x {sc.parameters['metro_route_factor']:g} x 4.9 us/km + "
+                f"(metro fibre: great circle × {sc.parameters['metro_route_factor']:g} × 4.9 µs/km + "
                 f"{cov.attrs['metro_equipment_ms']:g} ms equipment), then takes the shortest path over the links to "
                 f"the best compute site, plus that site's internal delay; the radio access delay is excluded, as in "
                 f"MIIT's definition of the circles. The straight-line approximation of milestone 1 (every point "
