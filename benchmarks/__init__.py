@@ -15,6 +15,7 @@ import time
 BENCHMARKS = {
     "coverage": "benchmarks.bench_coverage",
     "paths": "benchmarks.bench_paths",
+    "graph_coverage": "benchmarks.bench_graph_coverage",
     "routing": "benchmarks.bench_routing",
     "optimize": "benchmarks.bench_optimize",
 }

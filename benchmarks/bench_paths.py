@@ -35,12 +35,20 @@ CIRCLE_MS = 1.0  # one-way budget of the "within x ms" circles [ms] (the metro 1
 BOX = (100.0, 122.0, 22.0, 42.0)  # lon_min, lon_max, lat_min, lat_max [degree]
 
 
-def make_graph(seed: int = SEED):
+def make_nodes(seed: int = SEED):
+    """Node positions [degree], uniform in area over :data:`BOX`."""
     rng = np.random.default_rng(seed)
     lon0, lon1, lat0, lat1 = BOX
     s0, s1 = np.sin(np.radians(lat0)), np.sin(np.radians(lat1))
     lon = rng.uniform(lon0, lon1, N_NODES)
-    lat = np.degrees(np.arcsin(rng.uniform(s0, s1, N_NODES)))        # uniform in area
+    lat = np.degrees(np.arcsin(rng.uniform(s0, s1, N_NODES)))
+    return lon, lat
+
+
+def make_graph(seed: int = SEED):
+    lon, lat = make_nodes(seed)
+    lon0, lon1, lat0, lat1 = BOX
+    s0, s1 = np.sin(np.radians(lat0)), np.sin(np.radians(lat1))
     area_km2 = EARTH_RADIUS_KM ** 2 * np.radians(lon1 - lon0) * (s1 - s0)
     radius_km = np.sqrt(2 * TARGET_LINKS * area_km2 / (np.pi * N_NODES ** 2))
     pairs = cKDTree(lonlat_to_unit(lon, lat)).query_pairs(float(km_to_chord(radius_km)), output_type="ndarray")

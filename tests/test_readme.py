@@ -30,3 +30,14 @@ def test_readme_headline_coverage_figures_match_the_analysis():
         assert f"{100 * summary[key]:.1f}%" in text, f"README's {key} share is stale"
     siting = wb.analyze("edge_siting", wb.load_scenario("china-edwc"))
     assert f"{100 * float(siting['final_share']):.1f}%" in text
+
+
+def test_readme_backbone_figures_match_the_analysis():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    sc = wb.load_scenario("china-edwc")
+    hubs = json.loads(wb.analyze("latency_matrix", sc, sites="hub").attrs["summary_json"])
+    assert f"**{hubs['mean_ms']:.1f} ms**" in text and f"**{hubs['max_ms']:.1f} ms**" in text
+    direct = json.loads(wb.analyze("coverage", sc, path_model="direct").attrs["summary_json"])["national_share"]
+    assert f"{100 * direct['1ms']:.1f}%" in text
+    siting = wb.analyze("edge_siting", sc)
+    assert f"Giving compute to {siting.sizes['new_site']} more" in text

@@ -49,11 +49,16 @@ def workbench_datasets():
 def workbench_analyses():
     from .analyses.coverage import coverage
     from .analyses.edge_siting import edge_siting
+    from .analyses.network import latency_matrix, paths
 
     yield AnalysisSpec("coverage", func=coverage,
                        description="Share of population inside 1/5/20 ms one-way compute circles")
     yield AnalysisSpec("edge_siting", func=edge_siting,
                        description="Greedy new edge sites until a target share is inside a latency circle")
+    yield AnalysisSpec("latency_matrix", func=latency_matrix,
+                       description="One-way latency, path length and hops between sites over the link graph")
+    yield AnalysisSpec("paths", func=paths,
+                       description="The links of the shortest path between sites (for fault and traffic models)")
 
 
 @hookimpl(trylast=True)

@@ -158,8 +158,9 @@ def example_scenario() -> Any:
     """A three-site scenario with sourced values, for tests and examples.
 
     Zhangjiakou and Qingyang clusters (1,000 and 500 H100) and a Chongqing regional site without
-    accelerators; two links with lengths left to great-circle x route factor; the Chongqing
-    residents as one device group; one operations agent. Installed dense BF16 throughput is
+    accelerators, where the Chongqing residents enter the network (``access: yes``); two links with
+    lengths left to great-circle x route factor; the Chongqing residents as one device group; one
+    operations agent. Installed dense BF16 throughput is
     1,500 x 989.4 TFLOP/s = 1,484.1 PFLOP/s.
 
     Returns
@@ -174,7 +175,8 @@ def example_scenario() -> Any:
         {"id": "qy", "name": "Qingyang cluster", "tier": "cluster", "hub": "Gansu", "province": "Gansu",
          "lon": 107.645, "lat": 35.710, "pue": 1.2, "source": "FIGURES-1.1 FIGURES-1.2"},
         {"id": "cq", "name": "Chongqing", "tier": "regional", "province": "Chongqing", "lon": 106.558,
-         "lat": 29.560, "source": "FIGURES-1.1", "notes": "pue: schema default (assumed)"},
+         "lat": 29.560, "access": "yes", "source": "FIGURES-1.1",
+         "notes": "pue: schema default (assumed); the residents' access point of presence"},
     ]
     links = [{"id": "zjk-qy", "src": "zjk", "dst": "qy", "tech": "otn"},
              {"id": "qy-cq", "src": "qy", "dst": "cq", "tech": "otn"}]

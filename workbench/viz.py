@@ -117,6 +117,61 @@ def siting_map(siting, cov, scenario=None, *, width: int = 760, height: int = 56
                                    f"{100 * float(siting['final_share']):.1f}% within {siting.attrs['budget_ms']:g} ms")
 
 
+def latency_heatmap(matrix, *, width: int = 560, height: int = 480, title: str | None = None):
+    """Heat map of a :func:`workbench.analyses.network.latency_matrix` result (one-way ms)."""
+    _hv()
+    lat_ = matrix["latency"]
+    df = pd.DataFrame({"src": np.repeat(matrix["src"].values, matrix.sizes["dst"]),
+                       "dst": np.tile(matrix["dst"].values, matrix.sizes["src"]),
+                       "latency_ms": lat_.values.ravel(), "hops": matrix["hops"].values.ravel(),
+                       "path_km": matrix["path_length"].values.ravel()})
+    return df.hvplot.heatmap(x="dst", y="src", C="latency_ms", cmap="viridis", width=width, height=height,
+                             hover_cols=["hops", "path_km"], rot=60, xlabel="", ylabel="", flip_yaxis=True,
+                             clabel="one-way latency (ms)",
+                             title=title or f"one-way latency over the link graph ({matrix.attrs.get('layer', '')})")
+
+
+def circles_map(scenario, site: str, budgets_ms=(1.0, 5.0, 20.0), *, layer: str = "optical", width: int = 760,
+                height: int = 560):
+    """The 1 / 5 / 20 ms circles of one site over the link graph: every metro coloured by the one-way
+    latency from its centre (via its access PoP and the graph) to ``site``, links drawn, unreachable grey."""
+    hv = _hv()
+    from . import latency as _lat
+    from . import paths
+
+    ids = scenario["site"]["site"].values.astype(str).tolist()
+    if site not in ids:
+        raise KeyError(f"unknown site {site!r}; e.g. {', '.join(ids[:5])}")
+    j = ids.index(site)
+    net = paths.Network.from_scenario(scenario, layer)
+    dev = scenario["device"]
+    n = dev.sizes["device"]
+    pop, km = paths.access_of_points(scenario, dev["lon"].values, dev["lat"].values, np.arange(n))
+    first = km * float(scenario.parameters["metro_route_factor"]) * _lat.FIBRE_DELAY_MS_PER_KM + paths.METRO_EQUIPMENT_MS
+    lat_ = first + net.latency([j])[0][pop]
+    edges = [0.0, *sorted(float(b) for b in budgets_ms)]
+    labels = [f"<= {b:g} ms" for b in edges[1:]] + [f"> {edges[-1]:g} ms", "unreachable"]
+    band = np.searchsorted(np.asarray(edges[1:]), lat_, side="left")
+    band = np.where(np.isfinite(lat_), band, len(edges))
+    df = pd.DataFrame({"lon": dev["lon"].values, "lat": dev["lat"].values, "name": dev["name"].values,
+                       "population_m": dev["endpoints"].values / 1e6, "latency_ms": np.round(lat_, 2),
+                       "circle": pd.Categorical([labels[b] for b in band], categories=labels, ordered=True)})
+    palette = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#999999"]
+    colours = palette[:len(labels) - 2] + ["#d73027", "#bbbbbb"]
+    # one layer per circle, so each keeps its colour and the legend reads inside-out
+    pts = [df[df["circle"] == lab].hvplot.scatter(x="lon", y="lat", s="population_m", scale=3, color=col, label=lab,
+                                                  hover_cols=["name", "population_m", "latency_ms"], alpha=0.85)
+           for lab, col in zip(labels, colours) if (df["circle"] == lab).any()]
+    here = pd.DataFrame({"lon": [float(scenario["site"]["lon"].values[j])],
+                         "lat": [float(scenario["site"]["lat"].values[j])], "site": [site]})
+    star = here.hvplot.scatter(x="lon", y="lat", marker="star", size=300, color="black", hover_cols=["site"],
+                               label=site)
+    layers = ([link_segments(scenario)] if scenario["link"].sizes.get("link", 0) else []) + pts + [star]
+    return hv.Overlay(layers).opts(width=width, height=height, xlabel="longitude (°E)", ylabel="latitude (°N)",
+                                   legend_position="right",
+                                   title=f"one-way latency to {site} over the link graph ({net.layer.name} layer)")
+
+
 def save_html(obj, path, title: str = "workbench") -> None:
     """Save a HoloViews object as a self-contained HTML file (BokehJS inline; renders offline)."""
     from pathlib import Path

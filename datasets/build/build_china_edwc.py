@@ -21,6 +21,16 @@ Metros (device groups of class ``resident``)
    from Zhucheng), or within ``R_FAR_KM`` (20 km) while the entry has less than ``FAR_RATIO`` (0.5) of the
    larger one's population (a district of its parent city, e.g. Bao'an 19.1 km from Shenzhen). Two adjacent
    cities of comparable size, e.g. Foshan (9.0 M) 15.7 km from Guangzhou (16.1 M), are both kept.
+
+Network (sites of tier ``pop`` and ``links.csv``; datasets/README.md, section "Backbone")
+-----------------------------------------------------------------------------------------
+1. Access PoPs: a metro with a metro edge DC enters the graph there; every other metro gets a ``pop-<metro>`` site at
+   its centre (no compute).
+2. Backbone: the 31 provincial capitals (each represented by its hub site, a co-located cluster, its edge DC or its
+   PoP, in that order), the hubs and the clusters, joined along named trunk cables (``CABLES``: published route
+   length) and railway corridors (``CORRIDORS``), plus the first version's cluster-to-hub spurs.
+3. Aggregation: every other access site gets one uplink, to its province's capital node, or to a hub, cluster or (for
+   a PoP) metro edge site of the same province that is at most ``CLEARLY_CLOSER`` (0.5) times as far.
 """
 
 from __future__ import annotations
@@ -196,17 +206,150 @@ QINGYANG_RACKS = 300_000  # Qingyang plan: +300k 2.5 kW racks by end of the 14th
 EDGE_CAPACITY_W = 2e6  # assumed
 EDGE_PUE = 1.4  # assumed from national average 1.42 (June 2025, reportify)
 
-# Backbone (all assumed; see links.csv notes)
-HUB_RING = ["hub-beijing", "hub-hohhot", "hub-yinchuan", "hub-lanzhou", "hub-chengdu", "hub-guiyang",
-            "hub-guangzhou", "hub-shanghai"]
-HUB_CHORDS = [("hub-beijing", "hub-guangzhou"), ("hub-shanghai", "hub-chengdu"), ("hub-beijing", "hub-lanzhou"),
-              ("hub-beijing", "hub-chengdu")]
+# --- network: access PoPs, national backbone, aggregation layer (issue 8 item 5; datasets/README.md "Backbone") ---
 BACKBONE_BPS = 32e12  # 80 x 400G wavelengths on one fibre pair (assumed)
 CLUSTER_BPS = 16e12  # 40 x 400G (assumed)
 EDGE_BPS = 400e9  # MIIT metro target: >= 50% of medium+ metro DCs with >= 400 Gb/s egress
+POP_BPS = 1.6e12  # access PoP uplink 4 x 400G (assumed)
 COLOCATED_KM = 5.0  # sites closer than this get an explicit intra-metro fibre length
 INTRA_METRO_KM = 20.0  # assumed
+POP_PUE = EDGE_PUE  # a PoP has no compute; PUE only fills the column (assumed, national average as for edge DCs)
+POP_CAPACITY_W = 0.0  # PoPs are network sites: no facility power for compute in this scenario
+CLEARLY_CLOSER = 0.5  # aggregation: a non-capital node wins only at <= half the distance to the capital (assumed)
 
+# Provincial capitals: province -> metro id (GeoNames point). GeoNames lists Lhasa's urban district as
+# "Chéngguān Qū" (478,275 people); the "Lhasa" entry itself (118,721) is below the 300,000 threshold.
+CAPITAL_METRO = {
+    "Beijing": "beijing", "Tianjin": "tianjin", "Hebei": "shijiazhuang", "Shanxi": "taiyuan",
+    "Inner Mongolia": "hohhot", "Liaoning": "shenyang", "Jilin": "changchun", "Heilongjiang": "harbin",
+    "Shanghai": "shanghai", "Jiangsu": "nanjing", "Zhejiang": "hangzhou", "Anhui": "hefei", "Fujian": "fuzhou",
+    "Jiangxi": "nanchang", "Shandong": "jinan", "Henan": "zhengzhou", "Hubei": "wuhan", "Hunan": "changsha",
+    "Guangdong": "guangzhou", "Guangxi": "nanning", "Hainan": "haikou", "Chongqing": "chongqing",
+    "Sichuan": "chengdu", "Guizhou": "guiyang", "Yunnan": "kunming", "Tibet": "chengguan-qu", "Shaanxi": "xian",
+    "Gansu": "lanzhou", "Qinghai": "xining", "Ningxia": "yinchuan", "Xinjiang": "urumqi",
+}
+
+# Named trunk cables with a published route length: (chain of capital metro ids / cluster ids, km, sources, what).
+# A one-segment cable sets the link's length; a multi-segment cable sets each segment's route_factor to
+# length / (sum of the segments' great-circle distances) [D], assuming the cable runs through the capitals listed.
+CABLES = [
+    (["beijing", "shijiazhuang", "zhengzhou", "wuhan", "changsha", "cl-shaoguan", "guangzhou"], 3074.0,
+     "shaobg_jhg1993;hankookilbo1993",
+     "Beijing-Wuhan-Guangzhou (京汉广) trunk cable, 3,074 km, opened 1993 through Hebei, Henan, Hubei, Hunan and "
+     "Guangdong"),
+    (["guangzhou", "nanning"], 804.0, "shaobg_jhg1993;hankookilbo1993",
+     "Guangzhou-Nanning (广邕) trunk cable, 804 km, opened 1993 with the 京汉广 system"),
+    (["guangzhou", "haikou"], 858.0, "shaobg_jhg1993;hankookilbo1993",
+     "Guangzhou-Haikou (广琼) trunk cable, 858 km, opened 1993 with the 京汉广 system"),
+    (["beijing", "tianjin", "jinan", "hefei", "nanjing"], 1720.0, "dunmin_jjjn2000",
+     "China Telecom's second Beijing-Tianjin-Jinan-Hefei-Nanjing (京津济宁) buried trunk cable, 1,720 km (2000)"),
+    (["lanzhou", "xining", "chengguan-qu"], 2739.0, "chinaorg_lxl1997",
+     "Lanzhou-Xining-Lhasa (兰西拉) trunk cable, 2,739 km, completed 1997"),
+    (["kunming", "chengguan-qu"], 2635.4, "cfol_kmls2003",
+     "Kunming-Lhasa trunk cable (China Telecom), 2,635.4 km, built 2003-2004"),
+]
+
+# Further backbone corridors between capitals (and clusters that lie on a corridor), no route length known:
+# (a, b, sources, corridor). The cable sources say a trunk cable exists; the railway sources give the corridor a
+# fibre is assumed to follow (operators lay trunk fibre along railways and expressways).
+CORRIDORS = [
+    # China Unicom "new 8x8" trunk, 8th vertical: Linhe-Yinchuan-Lanzhou-Chengdu-Guiyang-Guangzhou
+    ("yinchuan", "cl-zhongwei", "unicom_v8_2026;ttnews_jinglan",
+     "Yinchuan-Lanzhou section of China Unicom's 8th vertical trunk, via Zhongwei on the Beijing-Lanzhou railway "
+     "corridor"),
+    ("cl-zhongwei", "lanzhou", "unicom_v8_2026;ttnews_jinglan",
+     "Yinchuan-Lanzhou section of China Unicom's 8th vertical trunk, via Zhongwei on the Beijing-Lanzhou railway "
+     "corridor"),
+    ("lanzhou", "chengdu", "unicom_v8_2026;chinanews_lzcd2008",
+     "China Unicom 8th vertical trunk; a first-level Lanzhou-Chengdu trunk cable (一干兰州-成都) is on record in 2008"),
+    ("chengdu", "guiyang", "unicom_v8_2026", "China Unicom 8th vertical trunk (Chengdu-Guiyang cable rebuilt 2024-25)"),
+    ("guiyang", "guangzhou", "unicom_v8_2026", "China Unicom 8th vertical trunk"),
+    # Beijing-Lanzhou (京兰) railway corridor: Beijing-Huailai-Zhangjiakou-Hohhot-Baotou-Yinchuan-Zhongwei-Lanzhou
+    ("beijing", "cl-zhangjiakou", "ttnews_jinglan;rail_plan2016",
+     "Beijing-Lanzhou (京兰) railway corridor through Huailai"),
+    ("cl-zhangjiakou", "hohhot", "ttnews_jinglan;rail_plan2016",
+     "Beijing-Lanzhou (京兰) railway corridor, Huailai-Zhangjiakou-Ulanqab-Hohhot"),
+    ("hohhot", "yinchuan", "ttnews_jinglan;rail_plan2016",
+     "Beijing-Lanzhou (京兰) railway corridor, Hohhot-Baotou-Wuhai-Yinchuan"),
+    # Harbin-Beijing (京哈) railway corridor
+    ("harbin", "changchun", "rail_corridors_dwkwm;rail_plan2016", "Harbin-Beijing (京哈) railway corridor"),
+    ("changchun", "shenyang", "rail_corridors_dwkwm;rail_plan2016", "Harbin-Beijing (京哈) railway corridor"),
+    ("shenyang", "beijing", "rail_corridors_dwkwm;rail_plan2016", "Harbin-Beijing (京哈) railway corridor"),
+    # Beijing-Shanghai (京沪) railway corridor and the Shanghai-Nanjing-Hangzhou connecting ring of the 8x8 grid
+    ("jinan", "nanjing", "rail_corridors_dwkwm;rail_plan2016", "Beijing-Shanghai (京沪) railway corridor, Jinan-Nanjing"),
+    ("nanjing", "shanghai", "tangboyang_8x8;rail_corridors_dwkwm",
+     "Shanghai-Nanjing-Hangzhou connecting ring of the 8x8 trunk grid; Beijing-Shanghai railway corridor"),
+    ("shanghai", "hangzhou", "tangboyang_8x8;hukun_hsr", "Shanghai-Nanjing-Hangzhou connecting ring of the 8x8 trunk grid"),
+    ("hangzhou", "nanjing", "tangboyang_8x8;rail_corridors_dwkwm",
+     "Shanghai-Nanjing-Hangzhou connecting ring of the 8x8 trunk grid; Nanjing-Hangzhou railway"),
+    # Yangtze (沿江) railway corridor: Shanghai-Nanjing-Hefei-Wuhan-Chongqing-Chengdu
+    ("hefei", "wuhan", "rail_yanjiang_enchn;rail_plan2016", "Yangtze (沿江) railway corridor, Hefei-Wuhan"),
+    ("wuhan", "chongqing", "rail_yanjiang_enchn;rail_plan2016", "Yangtze (沿江) railway corridor, Wuhan-Yichang-Chongqing"),
+    ("chongqing", "chengdu", "tangboyang_8x8;people_xacq2000;rail_yanjiang_enchn",
+     "Xi'an-Chengdu-Chongqing connecting triangle of the 8x8 trunk grid; Yangtze railway corridor"),
+    # Shanghai-Kunming (沪昆) railway corridor: Shanghai-Hangzhou-Nanchang-Changsha-Guiyang-Kunming
+    ("hangzhou", "nanchang", "hukun_hsr;rail_plan2016", "Shanghai-Kunming (沪昆) railway corridor"),
+    ("nanchang", "changsha", "hukun_hsr;rail_plan2016", "Shanghai-Kunming (沪昆) railway corridor"),
+    ("changsha", "guiyang", "hukun_hsr;rail_plan2016", "Shanghai-Kunming (沪昆) railway corridor"),
+    ("guiyang", "kunming", "hukun_hsr;rail_plan2016", "Shanghai-Kunming (沪昆) railway corridor"),
+    # Beijing-Hong Kong (京港台) railway corridor via Hefei and Nanchang, and its Nanchang-Fuzhou branch
+    ("hefei", "nanchang", "rail_corridors_dwkwm;rail_plan2016",
+     "Beijing-Hong Kong (京港台) railway corridor, Hefei-Jiujiang-Nanchang"),
+    ("nanchang", "fuzhou", "rail_corridors_dwkwm;rail_plan2016",
+     "Beijing-Hong Kong (京港台) railway corridor, Nanchang-Fuzhou branch"),
+    # Coastal (沿海) railway corridor
+    ("hangzhou", "fuzhou", "rail_corridors_dwkwm;rail_plan2016",
+     "coastal (沿海) railway corridor Shanghai-Ningbo-Fuzhou, entered here at Hangzhou (Hangzhou-Ningbo railway)"),
+    ("fuzhou", "guangzhou", "rail_corridors_dwkwm;rail_plan2016",
+     "coastal (沿海) railway corridor Fuzhou-Xiamen-Shenzhen, then Shenzhen-Guangzhou"),
+    # Hohhot-Nanning (呼南) railway corridor
+    ("hohhot", "taiyuan", "rail_corridors_dwkwm;rail_yanjiang_enchn", "Hohhot-Nanning (呼南) railway corridor, Hohhot-Datong-Taiyuan"),
+    ("taiyuan", "zhengzhou", "rail_corridors_dwkwm;rail_yanjiang_enchn", "Hohhot-Nanning (呼南) railway corridor, Taiyuan-Zhengzhou"),
+    # Beijing-Kunming (京昆) railway corridor: Beijing-Shijiazhuang-Taiyuan-Xi'an-Chengdu-Kunming
+    ("shijiazhuang", "taiyuan", "rail_corridors_dwkwm;rail_plan2016", "Beijing-Kunming (京昆) railway corridor"),
+    ("taiyuan", "xian", "tangboyang_8x8;rail_corridors_dwkwm",
+     "Beijing-Taiyuan-Xi'an (京太西) connecting cable of the 8x8 trunk grid; Beijing-Kunming railway corridor"),
+    ("xian", "chengdu", "people_xacq2000;tangboyang_8x8;rail_corridors_dwkwm",
+     "Xi'an-Chengdu-Chongqing trunk cable (1,400 km project begun 2000; route split between the two cities not "
+     "given); Beijing-Kunming railway corridor"),
+    ("chengdu", "kunming", "tangboyang_8x8;rail_corridors_dwkwm",
+     "Guangzhou-Kunming-Chengdu (广昆成) trunk cable of the 8x8 grid, completed Oct 2000; Beijing-Kunming railway "
+     "corridor"),
+    # Qingdao-Yinchuan (青银) railway corridor
+    ("jinan", "shijiazhuang", "rail_corridors_jxgt;rail_plan2016",
+     "Qingdao-Yinchuan (青银) railway corridor, Jinan-Shijiazhuang (the source names the corridor's ends only; the "
+     "capitals on it are assumed)"),
+    ("taiyuan", "yinchuan", "rail_corridors_jxgt;rail_plan2016",
+     "Qingdao-Yinchuan (青银) railway corridor, Taiyuan-Yinchuan (the source names the corridor's ends only; the "
+     "capitals on it are assumed)"),
+    # Eurasian land-bridge (陆桥) railway corridor: Lianyungang-Xuzhou-Zhengzhou-Xi'an-Lanzhou-Xining-Urumqi
+    ("zhengzhou", "xian", "rail_luqiao;rail_plan2016", "Eurasian land-bridge (陆桥) railway corridor"),
+    ("xian", "lanzhou", "rail_luqiao;rail_plan2016", "Eurasian land-bridge (陆桥) railway corridor"),
+    ("xining", "urumqi", "rail_luqiao;rail_plan2016", "Eurasian land-bridge (陆桥) railway corridor, Xining-Urumqi"),
+    # Baotou(Yinchuan)-Haikou (包银海) railway corridor, with the Yinchuan-Xi'an line through Qingyang
+    ("yinchuan", "cl-qingyang", "baike_yinxi;rail_plan2016",
+     "Yinchuan-Xi'an railway (包银海 corridor) through Wuzhong and Qingyang"),
+    ("cl-qingyang", "xian", "baike_yinxi;rail_plan2016",
+     "Yinchuan-Xi'an railway (包银海 corridor) through Qingyang and Xianyang"),
+    ("xian", "chongqing", "rail_corridors_jxgt;tangboyang_8x8",
+     "Baotou-Xi'an-Chongqing-Guiyang-Haikou (包海) railway corridor; Xi'an-Chengdu-Chongqing triangle of the 8x8 "
+     "grid"),
+    ("chongqing", "guiyang", "rail_corridors_jxgt;rail_plan2016",
+     "Baotou-Haikou (包海) and Lanzhou-Guangzhou (兰广) railway corridors, Chongqing-Guiyang"),
+    ("guiyang", "nanning", "rail_corridors_jxgt;rail_plan2016",
+     "Baotou-Haikou (包海) railway corridor, Guiyang-Nanning (Nanning as its node before Haikou assumed)"),
+    ("nanning", "haikou", "tangboyang_8x8;rail_corridors_jxgt",
+     "Beihai-Haikou connecting cable of the 8x8 trunk grid; Baotou-Haikou (包海) railway corridor (Nanning as its "
+     "node before Haikou assumed)"),
+    # Guangzhou-Kunming (广昆) railway corridor
+    ("nanning", "kunming", "yungui_hsr;tangboyang_8x8",
+     "Guangzhou-Nanning-Kunming (广昆) railway corridor (Yunnan-Guangxi railway); Guangzhou-Kunming-Chengdu cable"),
+    # clusters on corridors
+    ("cl-wuhu", "nanjing", "assumed",
+     "Wuhu lies on the Yangtze between Nanjing (85 km) and Anqing, on the Nanjing-Anqing railway; no source read"),
+    ("cl-wuhu", "hefei", "assumed",
+     "Wuhu lies 123 km from Hefei on the Hefei-Wuhu-Hangzhou railway; no source read"),
+]
 # Inventory (all assumed)
 INV_EAST_CLUSTER = {"h100-sxm": 10_000, "ascend-910b": 10_000}
 INV_WEST_CLUSTER = {"ascend-910c": 15_360, "ascend-910b": 10_000}  # 15,360 = 40 x CloudMatrix 384
@@ -388,44 +531,139 @@ def site_rows(cn: dict[int, dict], kept: list[dict], metro_ids: dict[int, str]) 
         rows.append([f"edge-{metro_ids[gid]}", f"{c['name']} metro edge DC", "metro_edge", "", prov, metro_ids[gid],
                      round(c["longitude"], 5), round(c["latitude"], 5), EDGE_PUE, price, ci, EDGE_CAPACITY_W, source,
                      note])
+    for c in kept[N_EDGE:]:  # every other metro: an access PoP at its centre
+        gid = int(c["geonameid"])
+        prov = ADMIN1[infer_admin1(c, cn)]
+        ci, cinote = carbon(prov)
+        price, prsrc, prnote = power_price(prov)
+        source = ";".join(dict.fromkeys(f"geonames;assumed;reportify2025;mee2022;{prsrc}".split(";")))
+        note = (f"access PoP (network point of presence where the metro's access network meets the link graph) at the "
+                f"centre of {c['name']} (location assumed: GeoNames city point); no compute: capacity 0 W (a network "
+                f"site, not a DC candidate); PUE assumed {POP_PUE} like the metro edge DCs (national average 1.42, "
+                f"June 2025, reportify), only to fill the column; {cinote}; {prnote}")
+        rows.append([f"pop-{metro_ids[gid]}", f"{c['name']} access PoP", "pop", "", prov, metro_ids[gid],
+                     round(c["longitude"], 5), round(c["latitude"], 5), POP_PUE, price, ci, POP_CAPACITY_W, source,
+                     note])
     return rows
 
 
 # --- links -------------------------------------------------------------------------------------------------
+def backbone_nodes(sites: list[list]) -> dict[str, str]:
+    """Province -> site id of its capital's backbone node.
+
+    The node is the hub site if the capital hosts a hub; else a cluster site co-located (< COLOCATED_KM) with the
+    capital's centre (Chongqing); else the capital's metro edge DC; else its access PoP.
+    """
+    by_id = {r[0]: r for r in sites}
+    out = {}
+    for prov, mid in CAPITAL_METRO.items():
+        hubs = [r[0] for r in sites if r[2] == "hub" and r[5] == mid]
+        if hubs:
+            out[prov] = hubs[0]
+            continue
+        centre = by_id.get(f"edge-{mid}") or by_id[f"pop-{mid}"]
+        assert centre[4] == prov, (prov, mid)
+        co = [r[0] for r in sites if r[2] == "cluster" and haversine_km(r[7], r[6], centre[7], centre[6]) < COLOCATED_KM]
+        out[prov] = co[0] if co else centre[0]
+    return out
+
+
 def link_rows(sites: list[list]) -> list[list]:
+    """Backbone (capitals, hubs, clusters), cluster spurs, intra-metro links and the aggregation layer.
+
+    Rules and sources: datasets/README.md, section "Backbone". Links are undirected; one row per site pair.
+    """
     pos = {r[0]: (r[7], r[6]) for r in sites}  # id -> (lat, lon)
     tier = {r[0]: r[2] for r in sites}
-    rows = []
+    prov = {r[0]: r[4] for r in sites}
+    cap_node = backbone_nodes(sites)
+    metro_node = {mid: cap_node[p] for p, mid in CAPITAL_METRO.items()}
 
-    def add(src: str, dst: str, bps: float, srcs: str, note: str) -> None:
-        d = haversine_km(*pos[src], *pos[dst])
-        length = None
+    def node(key: str) -> str:
+        return key if key.startswith("cl-") else metro_node[key]
+
+    def gc(a: str, b: str) -> float:
+        return haversine_km(*pos[a], *pos[b])
+
+    rows: dict[frozenset, list] = {}
+    order: list[frozenset] = []
+    spurs: set[frozenset] = set()
+
+    def add(src: str, dst: str, bps: float, srcs: str, note: str, *, length=None, rf=None, replace=False) -> None:
+        assert src != dst, src
+        key = frozenset((src, dst))
+        if key in rows:
+            if not (replace and key in spurs):  # only a cluster spur may be upgraded to a backbone link
+                raise AssertionError(f"duplicate link {src}--{dst}")
+            spurs.discard(key)
+            src, dst = rows[key][1], rows[key][2]  # keep the first row's id and orientation
+        else:
+            order.append(key)
+        d = gc(src, dst)
         if d < COLOCATED_KM:
+            assert length is None and rf is None
             length = INTRA_METRO_KM
             note += (f"; sites {d:.1f} km apart (co-located representative points), so length set explicitly to an "
                      f"assumed {INTRA_METRO_KM:g} km intra-metro route")
-        rows.append([f"{src}--{dst}", src, dst, length, bps, "otn", srcs, note])
+        srcs = ";".join(dict.fromkeys(srcs.split(";")))
+        rows[key] = [f"{src}--{dst}", src, dst, length, rf, bps, "otn", srcs, note]
 
-    bb_note = ("assumed backbone: plausible, not a surveyed route; length empty = great-circle x route_factor; "
-               "capacity assumed 80 x 400G wavelengths on one fibre pair (400G/800G backbone in the 2026-2028 AI+ICT "
-               "plan)")
-    for a, b in zip(HUB_RING, HUB_RING[1:] + HUB_RING[:1]):
-        add(a, b, BACKBONE_BPS, "assumed;atvn_aiict2026;bozkurt2018", "hub ring; " + bb_note)
-    for a, b in HUB_CHORDS:
-        add(a, b, BACKBONE_BPS, "assumed;atvn_aiict2026;bozkurt2018", "hub chord; " + bb_note)
+    bb_cap = ("capacity assumed 80 x 400G wavelengths on one fibre pair (400G/800G backbone in the 2026-2028 AI+ICT "
+              "plan)")
+    # 1. cluster spurs to their hub's principal site (first version; a corridor below may upgrade one to trunk)
     hub_site = {HUB_NAMES[h]: v[0] for h, v in HUBS.items()}
     for sid, _name, hub, *_rest in CLUSTERS:
-        add(sid, hub_site[HUB_NAMES[hub]], CLUSTER_BPS, "assumed;atvn_aiict2026;bozkurt2018",
-            "cluster to its hub's principal site; assumed; capacity assumed 40 x 400G; length empty = great-circle x "
-            "route_factor")
-    core = [s for s in pos if tier[s] in ("hub", "cluster")]
-    for sid in (s for s in pos if tier[s] == "metro_edge"):
-        # nearest by great-circle; on a tie (co-located points) prefer the hub site
-        near = min(core, key=lambda t: (round(haversine_km(*pos[sid], *pos[t]), 3), tier[t] != "hub", t))
-        add(sid, near, EDGE_BPS, "assumed;etnet_metro_ms;bozkurt2018",
-            "metro edge site to its nearest hub or cluster site; assumed; capacity 400 Gb/s = the MIIT metro target "
-            "for DC egress (>= 50% of medium and larger metro DCs with 400G+ egress by 2027)")
-    return rows
+        add(sid, hub_site[HUB_NAMES[hub]], CLUSTER_BPS, "assumed;fromgeek_caict2024q1;atvn_aiict2026;bozkurt2018",
+            "cluster to its hub's principal site; assumed (a direct cable from each cluster to its hub city is "
+            "plausible: the operators built 41 one-hop direct cables to hub-cluster cities in 2023, fromgeek; which "
+            "pairs is not published); capacity assumed 40 x 400G; length empty = great-circle x route_factor")
+    spurs.update(rows)
+    # 2. named cables with a route length
+    for chain, km, srcs, what in CABLES:
+        ids = [node(k) for k in chain]
+        segs = list(zip(ids, ids[1:]))
+        if len(segs) == 1:
+            a, b = segs[0]
+            add(a, b, BACKBONE_BPS, f"{srcs};assumed;atvn_aiict2026",
+                f"backbone: {what}; length = the cable's published route length; {bb_cap}",
+                length=km, replace=True)
+            continue
+        total_gc = sum(gc(a, b) for a, b in segs)
+        rf = round(km / total_gc, 3)
+        for a, b in segs:
+            add(a, b, BACKBONE_BPS, f"{srcs};assumed;atvn_aiict2026",
+                f"backbone: segment of the {what}; route_factor {rf} = {km:g} km / {total_gc:.0f} km, the sum of the "
+                f"great-circle distances of its {len(segs)} segments between {chain[0]} and {chain[-1]} [D], "
+                f"assumed to hold on each segment (the cable is assumed to pass the capitals listed); {bb_cap}",
+                rf=rf, replace=True)
+    # 3. corridors without a route length
+    for a, b, srcs, what in CORRIDORS:
+        na, nb = node(a), node(b)
+        add(na, nb, BACKBONE_BPS, f"{srcs};assumed;atvn_aiict2026;bozkurt2018",
+            f"backbone: {what}; assumed to follow the corridor (not a surveyed route); length empty = great-circle x "
+            f"route_factor; {bb_cap}", replace=True)
+    backbone = {r[1] for r in rows.values()} | {r[2] for r in rows.values()}
+    # 4. aggregation layer: every access site that is not itself a backbone node gets one uplink
+    core = set(cap_node.values()) | {s for s in pos if tier[s] in ("hub", "cluster")}
+    for sid in (s for s in pos if tier[s] in ("metro_edge", "pop") and s not in backbone):
+        capital = cap_node[prov[sid]]
+        cand = [t for t in pos if prov[t] == prov[sid] and t != sid and
+                (t in core or (tier[sid] == "pop" and tier[t] == "metro_edge"))]
+        best = min(cand, key=lambda t: (round(gc(sid, t), 3), t != capital, tier[t] != "hub", t))
+        up = best if best == capital or gc(sid, best) <= CLEARLY_CLOSER * gc(sid, capital) else capital
+        why = ("its provincial capital's backbone node" if up == capital else
+               f"a {tier[up].replace('_', ' ')} site in the same province at {gc(sid, up):.0f} km, at most "
+               f"{CLEARLY_CLOSER:g} x the {gc(sid, capital):.0f} km to the capital's node {capital}")
+        if tier[sid] == "metro_edge":
+            add(sid, up, EDGE_BPS, "assumed;etnet_metro_ms;bozkurt2018",
+                f"aggregation: metro edge site to {why}; assumed; capacity 400 Gb/s = the MIIT metro target for DC "
+                "egress (>= 50% of medium and larger metro DCs with 400G+ egress by 2027); length empty = "
+                "great-circle x route_factor")
+        else:
+            add(sid, up, POP_BPS, "assumed;bozkurt2018",
+                f"aggregation: access PoP uplink to {why}; assumed; capacity assumed 4 x 400G (metro aggregation "
+                "uplink; no sourced figure); length empty = great-circle x route_factor")
+    return [rows[k] for k in order]
 
 
 def inventory_rows(sites: list[list]) -> list[list]:
@@ -438,6 +676,8 @@ def inventory_rows(sites: list[list]) -> list[list]:
             inv = INV_WEST_CLUSTER if west else INV_EAST_CLUSTER
         elif tier == "hub":
             inv = INV_HUB
+        elif tier == "pop":
+            continue
         else:
             inv = INV_EDGE_TOP10 if edge_rank < 10 else INV_EDGE_OTHER
             edge_rank += 1
@@ -468,8 +708,8 @@ def main() -> None:
     write_csv(OUT / "sites.csv", ["id", "name", "tier", "hub", "province", "metro", "lon [degree_east]",
                                   "lat [degree_north]", "pue", "power_price [CNY/kWh]", "carbon_intensity [kg/kWh]",
                                   "capacity [W]", "source", "notes"], sites)
-    write_csv(OUT / "links.csv", ["id", "src", "dst", "length [km]", "capacity [bit/s]", "tech", "source", "notes"],
-              links)
+    write_csv(OUT / "links.csv", ["id", "src", "dst", "length [km]", "route_factor", "capacity [bit/s]", "tech", "source",
+                                  "notes"], links)
     write_csv(OUT / "inventory.csv", ["site", "chip", "installed"], inventory)
     n300 = sum(1 for c in cn.values() if c["population"] >= MIN_POPULATION)
     print(f"GeoNames CN entries >= {MIN_POPULATION:,}: {n300}; kept {len(kept)}; dropped {len(dropped)}")

@@ -18,10 +18,16 @@ Each is a pure function ``f(scenario, **params) -> xr.Dataset`` registered throu
   (the chip catalogue has no sourced prices).
 * **Demand.** ``device.endpoints`` x ``device.demand`` [request/s per endpoint] or, where that is
   0, the class's ``rate_per_endpoint`` (assumed; ``datasets/models/request_classes.csv``).
-* **Latency.** One-way = access delay of the group's ``access_tech`` (core ``ACCESS_DELAY_MS``) + great
-  circle x the scenario's ``route_factor`` x 4.9 us/km + 2 x 0.1 ms equipment (metro and long-haul
-  ends, core ``DEFAULT_HOP_DELAY_MS``) + the site's ``hop_delay``. The SLO check uses the round trip:
-  ``2 x one-way + processing <= SLO``.
+* **Latency.** The core path model (:mod:`workbench.paths`): one-way = access delay of the group's
+  ``access_tech`` (core ``ACCESS_DELAY_MS``) + metro fibre from the group centre to its access PoP +
+  0.1 ms metro equipment + the shortest path over the link graph on the ``ip`` layer (inference
+  requests ride an IP network; ``layer=`` to change) + the site's ``hop_delay``. The SLO check uses the
+  round trip: ``2 x one-way + processing <= SLO``. ``path_model="direct"`` is the named milestone-1
+  approximation (great circle x ``route_factor`` + 2 x 0.1 ms, no graph, no link capacities).
+* **Links.** Each served request puts the class's ``request_bytes`` on every link of its path towards
+  the site and ``response_bytes`` back (``datasets/models/request_classes.csv``, assumed payloads);
+  link directions with a known ``capacity`` [bit/s] are LP constraints. The result reports the load
+  and utilisation of every link direction and which ones bind (LP dual < 0).
 * **Plugin attributes.** ``device.edge_request_class`` (default ``chat``): only groups of the routed
   class generate its demand; ``site.edge_serving`` (default true): false excludes a site's pools.
 * **West.** A site is western when its province is one of the 12 provincial units of China's Western
@@ -38,6 +44,7 @@ import numpy as np
 import xarray as xr
 
 from workbench import latency as _lat
+from workbench import paths as _paths
 
 from . import cascade as _cascade
 from . import catalogue as _cat
@@ -262,7 +269,8 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
                      model: str | None = None, dtype: str | None = None, rate_per_endpoint: float | None = None,
                      k_max: int = 64, cs2: float = 1.0, serving_params=None,
                      latency_reserve: float = DEFAULT_LATENCY_RESERVE,
-                     max_utilisation: float = DEFAULT_MAX_UTILISATION) -> xr.Dataset:
+                     max_utilisation: float = DEFAULT_MAX_UTILISATION, layer: str = "ip",
+                     path_model: str = "graph") -> xr.Dataset:
     """Assign every device group's requests to pools under the latency SLO and capacities.
 
     Parameters
@@ -279,13 +287,18 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
     rate_per_endpoint : float, optional
         Requests per endpoint [request/s] where ``device.demand`` is 0 (default: the class's rate).
     k_max : int
-        Nearest sites examined per group [1] (see :mod:`workbench_edge.routing`).
+        Lowest-latency sites examined per access PoP (graph) or nearest per group (direct) [1]
+        (see :mod:`workbench_edge.routing`).
     cs2 : float
         Squared coefficient of variation of request service times [1] for the M/G/c queueing
         (assumed 1: output lengths about exponential).
     serving_params : ServingParams or dict, optional
     latency_reserve, max_utilisation : float
         See module docstring.
+    layer : {"ip", "optical", "internet"}
+        Network layer of the request paths (:data:`workbench.paths.LAYERS`).
+    path_model : {"graph", "direct"}
+        Over the link graph with link capacities (default) or the named great-circle approximation.
 
     Returns
     -------
@@ -295,8 +308,11 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
         ``slo_attainment`` (device) [1], ``site_load``/``site_capacity`` (site) [request/s],
         ``site_wait_p50``/``site_wait_p99`` (site) [s], ``west`` (site), pool table variables (``pool``),
         totals ``cost_rate`` [CNY/h], ``facility_power`` [W], ``carbon_rate`` [kg/h],
-        ``served_west_share``, ``east_to_west_share`` [1]; ``attrs["summary_json"]``/``summary_text``.
+        ``served_west_share``, ``east_to_west_share`` [1]; over the graph ``link_load`` (link x
+        direction) [bit/s], ``link_utilisation`` [1], ``link_binding`` (bool), ``link_price``
+        [cost unit per bit/s]; ``attrs["summary_json"]``/``summary_text``.
     """
+    _paths._check_path_model(path_model)
     if objective not in ("cost", "energy", "carbon"):
         raise EdgeError(f"objective must be cost, energy or carbon, got {objective!r}")
     if method not in ("lp", "greedy", "both"):
@@ -318,8 +334,6 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
         cls = np.where(cls == "", DEFAULT_REQUEST_CLASS, cls)   # the core leaves absent text attributes ""
         demand = np.where(cls == request_class, demand, 0.0)
     glon, glat, gfixed = _group_latency_inputs(scenario)
-    sfixed = PATH_EQUIPMENT_MS + np.nan_to_num(site["hop_delay"].values)
-    rf = float(scenario.parameters.get("route_factor", _lat.DEFAULT_ROUTE_FACTOR))
     slo_ms = min(_slo_s(rc, "ttft_slo"), _slo_s(rc, "e2e_slo")) * 1e3
     feasible = pools["pool_feasible"].values.copy()
     if "edge_serving" in site:                           # sites switched off for inference serve nothing
@@ -330,8 +344,23 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
     proc_ms = pools["process"].values * 1e3
     min_proc = np.nanmin(np.where(feasible, proc_ms, np.nan))
     budget = np.full(n_dev, (slo_ms - min_proc) / 2.0)
-    g, s, one_way = _routing.candidate_pairs(glon, glat, site["lon"].values, site["lat"].values, gfixed, sfixed,
-                                             budget, rf, k_max=k_max)
+    # only sites with a feasible pool are candidates (k_max counts serving sites, not PoPs)
+    serving_site = np.zeros(n_site, bool)
+    serving_site[s_of_pool[feasible]] = True
+    if path_model == "graph":
+        net = _paths.Network.from_scenario(scenario, layer)
+        gpop, km = _paths.access_of_points(scenario, glon, glat, np.arange(n_dev))
+        first = gfixed + km * float(scenario.parameters["metro_route_factor"]) * _lat.FIBRE_DELAY_MS_PER_KM \
+            + _paths.METRO_EQUIPMENT_MS
+        sfixed = np.where(serving_site, np.nan_to_num(site["hop_delay"].values.astype(float)), np.inf)
+        g, s, one_way = _routing.graph_candidate_pairs(first, gpop, sfixed, budget, net, k_max=k_max)
+    else:
+        rf = float(scenario.parameters.get("route_factor", _lat.DEFAULT_ROUTE_FACTOR))
+        sub = np.flatnonzero(serving_site)
+        sfixed = PATH_EQUIPMENT_MS + np.nan_to_num(site["hop_delay"].values[sub])
+        g, s, one_way = _routing.candidate_pairs(glon, glat, site["lon"].values[sub], site["lat"].values[sub], gfixed,
+                                                 sfixed, budget, rf, k_max=k_max)
+        s = sub[s]
     # expand site candidates to the site's pools, keeping pairs that meet the SLO with that pool
     pools_of_site = [np.flatnonzero((s_of_pool == j) & feasible) for j in range(n_site)]
     counts = np.array([len(pools_of_site[j]) for j in s])
@@ -344,11 +373,27 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
                  "carbon": pools["carbon_per_request"].values}[objective]
     pair_cost = unit_cost[pair_pool]
     capacity = pools["capacity"].values
+    links = {}
+    if path_model == "graph":
+        up_bits, down_bits = 8.0 * float(rc["request_bytes"]), 8.0 * float(rc["response_bytes"])
+        if not (np.isfinite(up_bits) and np.isfinite(down_bits)):
+            raise EdgeError(f"request class {request_class!r} has no request_bytes/response_bytes: the link loads "
+                            "cannot be computed (datasets/models/request_classes.csv)")
+        lcap = scenario["link"]["capacity"].values.astype(float) if scenario["link"].sizes.get("link", 0) \
+            else np.zeros(0)
+        # every link direction a candidate path uses (for the loads), then those with a capacity (constraints)
+        matrix, row_link, row_fwd, _ = _routing.link_usage(net, gpop[pair_group], pair_site, up_bits, down_bits,
+                                                           np.ones(lcap.size))
+        row_cap = lcap[row_link]
+        constrained = np.isfinite(row_cap)
+        links = {"link_matrix": matrix[np.flatnonzero(constrained)], "link_capacity": row_cap[constrained]}
     solved = {}
     if method in ("lp", "both"):
-        solved["lp"] = _routing.solve_lp(n_dev, n_pool, pair_group, pair_pool, pair_cost, demand, capacity)
+        solved["lp"] = _routing.solve_lp(n_dev, n_pool, pair_group, pair_pool, pair_cost, demand, capacity,
+                                         group_key=gpop if links else None, **links)
     if method in ("greedy", "both"):
-        solved["greedy"] = _routing.solve_greedy(n_dev, n_pool, pair_group, pair_pool, pair_cost, demand, capacity)
+        solved["greedy"] = _routing.solve_greedy(n_dev, n_pool, pair_group, pair_pool, pair_cost, demand, capacity,
+                                                 **links)
     main = solved["lp" if "lp" in solved else "greedy"]
     x = main["x"]
     # --- results on the device x site grid (small scenarios: dense is fine here)
@@ -407,6 +452,9 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
         },
         coords={"device": dev["device"].values, "site": site["site"].values},
     )
+    if path_model == "graph":
+        _link_results(out, scenario, main, matrix, row_link, row_fwd, constrained, lcap,
+                      {"cost": "CNY/bit", "energy": "J/bit", "carbon": "kg/bit"}[objective])
     for name in ("capacity", "process", "cost_per_request", "facility_energy", "pool_feasible", "chip"):
         out[name] = pools[name]
     out["pool_site"] = pools["site"]
@@ -417,7 +465,10 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
             "served_west_share": float(out["served_west_share"]), "east_to_west_share": float(out["east_to_west_share"]),
             "mean_rtt_ms": float(np.nansum(rtt * served) / total_served) if total_served else math.nan,
             "slo_attainment": min(1.0, float(np.nansum(attainment * demand) / demand.sum())) if demand.sum() else math.nan,
-            "solver_seconds": main["seconds"]}
+            "solver_seconds": main["seconds"], "path_model": path_model,
+            "layer": _paths.get_layer(layer).name if path_model == "graph" else ""}
+    if path_model == "graph":
+        summ.update(json.loads(out.attrs.pop("links_json")))
     if "lp" in solved and "greedy" in solved:
         lp_obj, gr_obj = solved["lp"]["objective"], solved["greedy"]["objective"]
         summ.update({"greedy_objective": gr_obj, "lp_objective": lp_obj,
@@ -430,18 +481,57 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
     return out
 
 
-def _nearest_rtt_ms(scenario, site_mask) -> float:
-    """Demand-weighted median round trip from device groups to their nearest site in the mask [ms]."""
-    site = scenario["site"]
+def _link_results(out, scenario, main, matrix, row_link, row_fwd, constrained, lcap, price_unit):
+    """Link loads, utilisation, binding flags and prices on ``link x direction`` (adds to ``out``)."""
+    link = scenario["link"]
+    n_links = link.sizes.get("link", 0)
+    load = np.zeros((n_links, 2))
+    load[row_link, np.where(row_fwd, 0, 1)] = matrix @ main["x"]
+    cap = np.repeat(lcap[:, None], 2, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        util = np.where(cap > 0, load / cap, np.where(load > 0, np.inf, 0.0))
+    price = np.zeros((n_links, 2))
+    binding = np.zeros((n_links, 2), bool)
+    rows = np.flatnonzero(constrained)
+    if "link_dual" in main:
+        dual = -np.asarray(main["link_dual"], float)
+        price[row_link[rows], np.where(row_fwd[rows], 0, 1)] = np.maximum(dual, 0.0)
+        binding = price > 1e-9 * max(float(price.max(initial=0.0)), 1e-300)
+        binding &= util >= 0.999
+    else:                                                # greedy: a link direction at capacity binds
+        binding = np.isfinite(cap) & (util >= 1 - 1e-9) & (load > 0)
+    dims = ("link", "direction")
+    out["link_load"] = (dims, load, {"units": "bit/s", "long_name": "inference traffic on the link"})
+    out["link_utilisation"] = (dims, np.where(np.isfinite(cap), util, np.nan),
+                               {"units": "1", "long_name": "inference traffic / link capacity"})
+    out["link_binding"] = (dims, binding, {"units": "1", "long_name": "the link capacity limits the routing"})
+    out["link_price"] = (dims, price, {"units": price_unit, "long_name": "shadow price of link capacity"})
+    out.coords["link"] = ("link", link["link"].values)
+    out.coords["direction"] = ("direction", ["forward", "reverse"],
+                               {"long_name": "forward: from the link's src to its dst"})
+    fin = np.where(np.isfinite(util), util, -1.0)
+    i, j = np.unravel_index(np.argmax(fin), fin.shape) if fin.size else (0, 0)
+    names = link["link"].values.astype(str)
+    bind = [f"{names[a]} ({'forward' if b == 0 else 'reverse'})" for a, b in zip(*np.nonzero(binding))]
+    out.attrs["links_json"] = json.dumps({
+        "links_loaded": int((load.sum(1) > 0).sum()),
+        "max_link_utilisation": float(fin.max()) if fin.size and fin.max() >= 0 else math.nan,
+        "max_link": f"{names[i]} ({'forward' if j == 0 else 'reverse'})" if fin.size and fin.max() >= 0 else "",
+        "binding_links": bind, "total_link_traffic_bps": float(load.sum())})
+
+
+def _nearest_rtt_ms(scenario, site_mask, layer: str = "ip") -> float:
+    """Population-weighted median round trip from device groups to their nearest site in the mask [ms],
+    over the link graph (core path model, radio access included)."""
     idx = np.flatnonzero(site_mask)
     if idx.size == 0:
         raise EdgeError("no site matches (e.g. no metro edge or no hub/cluster site in the scenario)")
-    glon, glat, gfixed = _group_latency_inputs(scenario)
-    rf = float(scenario.parameters.get("route_factor", _lat.DEFAULT_ROUTE_FACTOR))
-    lat, _ = _lat.access_latency_ms(glon, glat, site["lon"].values[idx], site["lat"].values[idx], gfixed,
-                                    route_factor=rf,
-                                    site_extra_ms=PATH_EQUIPMENT_MS + np.nan_to_num(site["hop_delay"].values[idx]))
+    one_way, _ = _paths.group_site_latency(scenario, idx, layer=layer, include_access=True)
+    lat = one_way.min(axis=1)
     w = scenario["device"]["endpoints"].values
+    if not np.isfinite(lat).any():
+        raise EdgeError("no device group reaches any of these sites over the link graph")
+    w = np.where(np.isfinite(lat), w, 0.0)
     order = np.argsort(lat)
     cum = np.cumsum(w[order]) / w.sum()
     return float(2.0 * lat[order][np.searchsorted(cum, 0.5)])
@@ -468,8 +558,9 @@ def cascade_analysis(scenario, small_model: str = "llama-3.1-8b", large_model: s
                      share=None, probe: str = "full", ranking: float = 0.7, serving_params=None) -> xr.Dataset:
     """Large-small collaboration curves for the scenario: small model at metro edge sites, large at hubs.
 
-    Network round trips are the population-median RTT to the nearest ``metro_edge`` site (small tier)
-    and to the nearest ``hub``/``cluster`` site (large tier); energy includes each tier's median PUE
+    Network round trips are the population-median RTT over the link graph (``ip`` layer, radio access
+    included) to the nearest ``metro_edge`` site (small tier) and to the nearest ``hub``/``cluster`` site
+    (large tier); energy includes each tier's median PUE
     and cost its median power price. Both tiers run at batch min(32, max batch).
 
     Returns
@@ -504,11 +595,68 @@ def cascade_analysis(scenario, small_model: str = "llama-3.1-8b", large_model: s
 
 
 def disaggregation_analysis(scenario, model: str = "llama-3.1-70b", prefill_chip: str = "ascend-910c",
-                            decode_chip: str = "h100-sxm", **kwargs) -> xr.Dataset:
-    """Prefill/decode disaggregation between a western cluster chip and an edge chip.
+                            decode_chip: str = "h100-sxm", prefill_site: str | None = None,
+                            decode_site: str | None = None, layer: str = "optical", **kwargs) -> xr.Dataset:
+    """Prefill/decode disaggregation between two sites of the scenario, the KV cache over their real path.
 
-    Thin wrapper of :func:`workbench_edge.disagg.disaggregation` using the scenario's chip catalogue; the
-    distances default to the scenario's hub-cluster great-circle spread (0-2,000 km).
+    The prefill site P defaults to the site with the most ``prefill_chip`` chips, the decode site D to the
+    ``metro_edge`` site (else any site) with the most ``decode_chip`` chips. The KV cache travels the
+    shortest path P -> D over the link graph on ``layer``: its one-way latency and fibre length come from
+    the core path engine and the bandwidth offered to the transfer is capped by the path's narrowest
+    link (``bandwidth_bps``, default 400 Gbit/s and 1.6 Tbit/s, each capped). Passing ``distance_km``
+    instead runs the parametric sweep of :func:`workbench_edge.disagg.disaggregation` (route lengths, no
+    path) - a named approximation.
+
+    Returns
+    -------
+    xr.Dataset
+        :func:`workbench_edge.disagg.disaggregation` over one ``distance`` (the path) x ``bandwidth``,
+        plus ``path_latency`` [ms], ``path_length`` [km], ``path_capacity`` [bit/s] and attrs naming the
+        sites and the links of the path.
     """
     kwargs.setdefault("dtype", "bf16")
-    return _disaggregation(model, prefill_chip, decode_chip, chips=scenario["chip"], **kwargs)
+    if "distance_km" in kwargs:
+        return _disaggregation(model, prefill_chip, decode_chip, chips=scenario["chip"], **kwargs)
+    site = scenario["site"]
+    ids = site["site"].values.astype(str)
+    inv = scenario.inventory
+    chip_ids = inv["chip"].values.astype(str).tolist()
+
+    def _pick(chip, given, prefer_tier=None):
+        if given is not None:
+            if given not in ids.tolist():
+                raise EdgeError(f"unknown site {given!r} in scenario {scenario.name!r}")
+            return given
+        if chip not in chip_ids:
+            raise EdgeError(f"chip {chip!r} is in no site's inventory of scenario {scenario.name!r}; pass the site")
+        count = inv.sel(chip=chip).values.astype(float)
+        if prefer_tier is not None:
+            tier_ok = site["tier"].values.astype(str) == prefer_tier
+            if (count * tier_ok).max() > 0:
+                count = count * tier_ok
+        if count.max() <= 0:
+            raise EdgeError(f"no site of scenario {scenario.name!r} has {chip!r} chips; pass the site")
+        return ids[int(np.argmax(count))]
+
+    p_site = _pick(prefill_chip, prefill_site)
+    d_site = _pick(decode_chip, decode_site, "metro_edge")
+    pi, di = int(np.flatnonzero(ids == p_site)[0]), int(np.flatnonzero(ids == d_site)[0])
+    net = _paths.Network.from_scenario(scenario, layer)
+    route = net.route([pi], [di])
+    one_way_ms = float(route["latency"][0, 0])
+    if not np.isfinite(one_way_ms):
+        raise EdgeError(f"no path between {p_site} and {d_site} over the link graph of {scenario.name!r}")
+    _, links, _ = net.path_links([pi], [di])
+    lcap = scenario["link"]["capacity"].values.astype(float)[links] if links.size else np.zeros(0)
+    path_cap = float(np.nanmin(lcap)) if np.isfinite(lcap).any() else math.inf
+    bw = np.atleast_1d(np.asarray(kwargs.pop("bandwidth_bps", (400e9, 1.6e12)), float))
+    bw = np.minimum(bw, path_cap)
+    ds = _disaggregation(model, prefill_chip, decode_chip, chips=scenario["chip"],
+                         distance_km=[float(route["length_km"][0, 0])], bandwidth_bps=np.unique(bw),
+                         one_way_s=[one_way_ms / 1e3], **kwargs)
+    ds["path_latency"] = ((), one_way_ms, {"units": "ms", "long_name": f"one-way latency {p_site} -> {d_site}"})
+    ds["path_length"] = ((), float(route["length_km"][0, 0]), {"units": "km", "long_name": "fibre length of the path"})
+    ds["path_capacity"] = ((), path_cap, {"units": "bit/s", "long_name": "capacity of the narrowest link on the path"})
+    ds.attrs.update({"prefill_site": p_site, "decode_site": d_site, "layer": net.layer.name,
+                     "path_links": ",".join(net.link_ids[links].astype(str).tolist()), "scenario": scenario.name})
+    return ds

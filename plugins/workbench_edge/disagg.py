@@ -97,7 +97,7 @@ def disaggregation(model, prefill_chip, decode_chip, *, prefill_count: int = 8, 
                    dtype: str = "fp8", isl: int = 8000, osl: int = 500, tp: int | None = None,
                    distance_km=(0, 100, 300, 1000, 2000), bandwidth_bps=(100e9, 400e9, 1.6e12),
                    ttft_slo_s: float = 2.0, tpot_slo_s: float = 0.2, params: ServingParams | None = None,
-                   chips=None) -> xr.Dataset:
+                   chips=None, one_way_s=None) -> xr.Dataset:
     """Colocated serving at the decode site versus prefill/decode disaggregation across a link.
 
     Parameters
@@ -116,6 +116,9 @@ def disaggregation(model, prefill_chip, decode_chip, *, prefill_count: int = 8, 
         P-D route lengths to evaluate [km].
     bandwidth_bps : array_like
         P-D link bandwidths to evaluate [bit/s].
+    one_way_s : array_like, optional
+        One-way P-D latency for each distance [s] (a path over the link graph, with all its equipment);
+        default: one link of that length (:func:`link_one_way_s`).
     ttft_slo_s, tpot_slo_s : float
         SLOs [s] (defaults: MLPerf llama2-70b server limits, 2 s and 200 ms).
     params : ServingParams, optional
@@ -151,8 +154,14 @@ def disaggregation(model, prefill_chip, decode_chip, *, prefill_count: int = 8, 
     rate_dis_decode = replicas_d * b_dis / (osl * tpot_dis)             # requests/s the decode pool finishes
     kvb = float(co["kv_bytes_per_token"])
     kv_bytes = isl * kvb
-    transfer = kv_transfer_s(isl, kvb, bw[None, :], dist[:, None])
-    ttft_dis = float(pre["prefill_time"]) + transfer + link_one_way_s(dist)[:, None]
+    if one_way_s is None:
+        one_way = link_one_way_s(dist)
+    else:
+        one_way = np.atleast_1d(np.asarray(one_way_s, float))
+        if one_way.shape != dist.shape or np.any(one_way < 0) or not np.all(np.isfinite(one_way)):
+            raise EdgeError("one_way_s needs one finite latency >= 0 s per distance")
+    transfer = kv_bytes * 8.0 / bw[None, :] + one_way[:, None]
+    ttft_dis = float(pre["prefill_time"]) + transfer + one_way[:, None]
     link_limit = bw[None, :] / (kv_bytes * 8.0) + 0.0 * dist[:, None]
     gain = (tpot_dis < float(row["tpot"])) or (rate_dis_decode > float(row["request_rate"]))
     pays = (ttft_dis <= ttft_slo_s) & gain & (link_limit >= rate_dis_decode)

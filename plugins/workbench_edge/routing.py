@@ -11,13 +11,21 @@ candidate pair) and ``u_g >= 0`` (unserved demand)::
          sum_{k in p} x_k       <= K_p          (pool capacity)
 
 ``M`` (the unserved penalty) is larger than any pair cost, so unserved demand only appears when the
-candidate pools are full.
+candidate pools are full. With the network in the loop every pair also loads the links of its path
+over the graph, in both directions (request bits from the group's access PoP towards the site,
+response bits back), and every link direction with a known capacity ``C_l`` [bit/s] is a constraint::
+
+         sum_k b_lk x_k         <= C_l          (link capacity, per direction)
+
+Its dual value says which links bind (a positive price per bit/s of extra capacity).
 
 Scale. Only candidate pairs become variables, and the constraint matrices are ``scipy.sparse``: with
-100,000 groups and 1,000 sites a dense 1e8 matrix is never built. Candidates come from a KD-tree
-(:class:`workbench.geo.SiteIndex`): each group's ``k_max`` nearest sites, kept if within the latency
-budget. **This is a restriction**: a site outside a group's ``k_max`` nearest is never considered even
-if it meets the SLO (with ``k_max`` >= the number of sites it is exact). Both solvers see the same
+100,000 groups and 1,000 sites a dense 1e8 matrix is never built. Over the graph
+(:func:`graph_candidate_pairs`) candidates come from one limited Dijkstra run per distinct access PoP:
+the ``k_max`` lowest-latency sites of each PoP, kept if within the group's budget. The named direct
+approximation (:func:`candidate_pairs`) uses a KD-tree and each group's ``k_max`` nearest sites in a
+straight line. **Both are restrictions**: a site outside the ``k_max`` is never considered even if it
+meets the SLO (with ``k_max`` >= the number of sites it is exact). Both solvers see the same
 candidates, so their costs compare like for like.
 
 Exact reduction. When a pair's cost depends only on its pool (true for the routing analysis: the
@@ -28,7 +36,10 @@ splits each class's flows in proportion to demand. With 1,000 sites and 16 candi
 
 Greedy baseline (:func:`solve_greedy`). Rounds, vectorised: every group with demand left proposes
 all of it to its cheapest candidate pool that still has capacity; each pool accepts proposals in
-order of cost (then group index) until full (the last one partly); repeat until nothing moves.
+order of cost (then group index) until full (the last one partly); repeat until nothing moves. Link
+capacities are then enforced the way a non-optimising controller would: every pair on an overloaded
+link direction is scaled down by that link's capacity / load (the smallest factor along its path) and
+the rest is unserved.
 """
 
 from __future__ import annotations
@@ -43,7 +54,8 @@ from workbench.geo import SiteIndex, great_circle_km
 
 from .catalogue import EdgeError
 
-__all__ = ["aggregate_groups", "candidate_pairs", "pair_one_way_ms", "solve_greedy", "solve_lp", "total_cost"]
+__all__ = ["aggregate_groups", "candidate_pairs", "graph_candidate_pairs", "link_usage", "pair_one_way_ms",
+           "solve_greedy", "solve_lp", "total_cost"]
 
 
 def candidate_pairs(group_lon, group_lat, site_lon, site_lat, group_fixed_ms, site_fixed_ms, budget_ms,
@@ -98,6 +110,122 @@ def candidate_pairs(group_lon, group_lat, site_lon, site_lat, group_fixed_ms, si
     return g[order], s[order], lat[order]
 
 
+def graph_candidate_pairs(first_ms, pop, site_fixed_ms, budget_ms, network, k_max: int | None = 32):
+    """Group-site pairs whose one-way latency over the link graph is within each group's budget.
+
+    One-way latency = ``first_ms[g]`` (access segment to the group's PoP) + the graph latency from
+    ``pop[g]`` to ``s`` (:meth:`workbench.paths.Network.latency`) + ``site_fixed_ms[s]``.
+
+    Parameters
+    ----------
+    first_ms : array_like, shape (n_groups,)
+        Access segment of each group [ms].
+    pop : array_like of int, shape (n_groups,)
+        Access PoP (site index) of each group.
+    site_fixed_ms : array_like, shape (n_sites,)
+        Internal delay of each site [ms]; ``inf`` excludes a site.
+    budget_ms : array_like, shape (n_groups,)
+        Largest acceptable one-way latency per group [ms].
+    network : workbench.paths.Network
+    k_max : int or None
+        Lowest-latency sites kept per PoP (None: all within budget).
+
+    Returns
+    -------
+    group, site : ndarray of int
+    one_way_ms : ndarray
+        Candidate pairs (sorted by group, then latency) and their one-way latency [ms].
+    """
+    first_ms = np.asarray(first_ms, float)
+    pop = np.asarray(pop, np.int64)
+    budget = np.broadcast_to(np.asarray(budget_ms, float), first_ms.shape)
+    fixed = np.asarray(site_fixed_ms, float)
+    n_sites = fixed.size
+    if first_ms.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    upop, inv = np.unique(pop, return_inverse=True)
+    # the loosest budget among a PoP's groups bounds its search
+    slack = np.full(upop.size, -np.inf)
+    np.maximum.at(slack, inv, budget - first_ms)
+    fmin = np.min(fixed[np.isfinite(fixed)]) if np.isfinite(fixed).any() else 0.0
+    rows, cols, vals = [], [], []
+    chunk = max(1, (1 << 22) // max(n_sites, 1))
+    for u0 in range(0, upop.size, chunk):
+        uu = np.arange(u0, min(u0 + chunk, upop.size))
+        lim = float(np.max(slack[uu])) - fmin
+        if lim < 0:
+            continue
+        d = network.latency(upop[uu], limit_ms=lim) + fixed[None, :]
+        d = np.where(d <= slack[uu][:, None], d, np.inf)
+        if k_max is not None and k_max < n_sites:
+            keep = np.argpartition(d, k_max - 1, axis=1)[:, :k_max]
+            mask = np.zeros(d.shape, bool)
+            np.put_along_axis(mask, keep, True, axis=1)
+            d = np.where(mask, d, np.inf)
+        r, c = np.nonzero(np.isfinite(d))
+        rows.append(uu[r])
+        cols.append(c)
+        vals.append(d[r, c])
+    up_r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    up_c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    up_v = np.concatenate(vals) if vals else np.zeros(0)
+    o = np.argsort(up_r, kind="stable")
+    up_r, up_c, up_v = up_r[o], up_c[o], up_v[o]
+    start = np.searchsorted(up_r, np.arange(upop.size), side="left")
+    cnt = np.searchsorted(up_r, np.arange(upop.size), side="right") - start
+    rep = cnt[inv]
+    total = int(rep.sum())
+    g = np.repeat(np.arange(first_ms.size), rep)
+    at = np.repeat(start[inv] - (np.cumsum(rep) - rep), rep) + np.arange(total)
+    site = up_c[at]
+    one_way = first_ms[g] + up_v[at]
+    ok = one_way <= budget[g]
+    g, site, one_way = g[ok], site[ok], one_way[ok]
+    order = np.lexsort((one_way, g))
+    return g[order], site[order], one_way[order]
+
+
+def link_usage(network, pair_pop, pair_site, up_bits, down_bits, capacity_bps):
+    """Bits each candidate pair puts on each link direction, for the link-capacity constraints.
+
+    Parameters
+    ----------
+    network : workbench.paths.Network
+    pair_pop, pair_site : array_like of int, shape (n_pairs,)
+        Access PoP and serving site of each pair (site indices).
+    up_bits, down_bits : float
+        Bits per request towards the site and back [bit].
+    capacity_bps : array_like, shape (n_links,)
+        Capacity of each link in each direction [bit/s]; NaN = unknown (not constrained).
+
+    Returns
+    -------
+    matrix : scipy.sparse.csr_matrix, shape (n_rows, n_pairs)
+        [bit/request] on each constrained link direction.
+    row_link, row_forward : ndarray
+        The link index and direction (True: from the link's ``src`` to its ``dst``) of each row.
+    row_capacity : ndarray
+        [bit/s].
+    """
+    pair_pop = np.asarray(pair_pop, np.int64)
+    pair_site = np.asarray(pair_site, np.int64)
+    n_links = network.link_src.size
+    cap = np.broadcast_to(np.asarray(capacity_bps, float), (n_links,))
+    key = pair_pop * network.n + pair_site
+    ukey, combo = np.unique(key, return_inverse=True)
+    cpop, csite = ukey // network.n, ukey % network.n
+    pair, link, _, fwd = network.path_links(cpop, csite, return_direction=True)
+    # request bits ride the path's direction, response bits the opposite one
+    row = np.concatenate([2 * link + (~fwd), 2 * link + fwd])
+    col = np.concatenate([pair, pair])
+    val = np.concatenate([np.full(pair.size, float(up_bits)), np.full(pair.size, float(down_bits))])
+    m_combo = sp.csr_matrix((val, (row, col)), shape=(2 * n_links, ukey.size))
+    row_cap = np.repeat(cap, 2)
+    used = np.flatnonzero(np.isfinite(row_cap) & (np.diff(m_combo.indptr) > 0))
+    matrix = m_combo[used][:, combo].tocsr()
+    return matrix, used // 2, (used % 2) == 0, row_cap[used]
+
+
 def _check(n_groups, n_pools, pair_group, pair_pool, pair_cost, demand, capacity):
     pair_group = np.asarray(pair_group, np.int64)
     pair_pool = np.asarray(pair_pool, np.int64)
@@ -123,8 +251,11 @@ def total_cost(x, unserved, pair_cost, penalty) -> float:
     return float(np.dot(pair_cost, x) + penalty * np.sum(unserved))
 
 
-def aggregate_groups(n_groups: int, pair_group, pair_pool):
+def aggregate_groups(n_groups: int, pair_group, pair_pool, group_key=None):
     """Classes of groups with identical candidate pool sets (exact LP reduction when costs are per pool).
+
+    ``group_key`` (one int per group, e.g. the access PoP) keeps groups with different keys apart: with
+    link constraints two groups are interchangeable only if their pairs load the same links.
 
     Returns
     -------
@@ -137,15 +268,17 @@ def aggregate_groups(n_groups: int, pair_group, pair_pool):
     cnt = np.bincount(gs, minlength=n_groups)
     width = max(int(cnt.max(initial=0)), 1)
     pos = np.arange(gs.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    table = np.full((n_groups, width), -1, dtype=np.int64)
+    table = np.full((n_groups, width + 1), -1, dtype=np.int64)
     table[gs, pos] = ps
+    table[:, width] = 0 if group_key is None else np.asarray(group_key, np.int64)
     _, cls = np.unique(table, axis=0, return_inverse=True)
     cls = np.asarray(cls).ravel()
     return cls, int(cls.max(initial=-1) + 1)
 
 
 def solve_lp(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, demand, capacity,
-             unserved_penalty: float | None = None, method: str = "highs-ipm", aggregate: bool | str = "auto") -> dict:
+             unserved_penalty: float | None = None, method: str = "highs-ipm", aggregate: bool | str = "auto",
+             link_matrix=None, link_capacity=None, group_key=None) -> dict:
     """Minimum-cost assignment of demand to pools over candidate pairs (sparse LP, HiGHS).
 
     Parameters
@@ -169,16 +302,31 @@ def solve_lp(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, dema
         Merge groups with identical candidate pool sets before solving (``auto``: when every pair's
         cost depends on its pool only, which makes the merge exact: such groups are interchangeable,
         so any optimum of the merged LP split in proportion to demand is an optimum of the full one).
+    link_matrix : scipy.sparse matrix, shape (n_rows, n_pairs), optional
+        Bits per request of each pair on each constrained link direction (:func:`link_usage`).
+    link_capacity : array_like, shape (n_rows,), optional
+        [bit/s] of each row of ``link_matrix``.
+    group_key : array_like of int, shape (n_groups,), optional
+        Groups with different keys are never merged (pass the access PoP with link constraints).
 
     Returns
     -------
     dict
         ``x`` [request/s] per pair, ``unserved`` [request/s] per group, ``cost`` (objective without the
         penalty), ``objective`` (with it), ``penalty``, ``status``, ``message``, ``seconds`` (wall time,
-        aggregation included), ``n_pairs`` and ``n_lp_pairs`` (variables actually solved).
+        aggregation included), ``n_pairs`` and ``n_lp_pairs`` (variables actually solved), and with
+        link constraints ``link_dual`` [cost unit per bit/s] per row (<= 0; negative where the link binds).
     """
     pair_group, pair_pool, pair_cost, demand, capacity = _check(n_groups, n_pools, pair_group, pair_pool,
                                                                 pair_cost, demand, capacity)
+    if link_matrix is not None:
+        link_matrix = sp.csr_matrix(link_matrix)
+        link_capacity = np.asarray(link_capacity, float)
+        if link_matrix.shape != (link_capacity.size, pair_group.size):
+            raise EdgeError(f"link_matrix must have shape ({link_capacity.size}, {pair_group.size}), got "
+                            f"{link_matrix.shape}")
+        if not np.all(np.isfinite(link_capacity)) or np.any(link_capacity < 0):
+            raise EdgeError("link_capacity must be finite and >= 0 [bit/s]")
     t_start = time.perf_counter()
     per_pool = np.full(n_pools, np.nan)
     per_pool[pair_pool] = pair_cost
@@ -186,7 +334,8 @@ def solve_lp(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, dema
     if aggregate is True and not exact:
         raise EdgeError("aggregate=True needs pair costs that depend on the pool only")
     if (aggregate == "auto" and exact) or aggregate is True:
-        cls, n_cls = aggregate_groups(n_groups, pair_group, pair_pool)
+        cls, n_cls = aggregate_groups(n_groups, pair_group, pair_pool,
+                                      group_key if link_matrix is not None else None)
         if n_cls < n_groups:
             first = np.zeros(pair_group.size, bool)
             key = cls[pair_group] * np.int64(n_pools) + pair_pool
@@ -194,7 +343,9 @@ def solve_lp(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, dema
             first[idx] = True
             cls_demand = np.bincount(cls, weights=demand, minlength=n_cls)
             sub = solve_lp(n_cls, n_pools, cls[pair_group[first]], pair_pool[first], pair_cost[first], cls_demand,
-                           capacity, unserved_penalty, method, aggregate=False)
+                           capacity, unserved_penalty, method, aggregate=False,
+                           link_matrix=None if link_matrix is None else link_matrix[:, np.flatnonzero(first)],
+                           link_capacity=link_capacity)
             with np.errstate(invalid="ignore", divide="ignore"):
                 frac = np.where(cls_demand[cls] > 0, demand / cls_demand[cls], 0.0)
             x_cls = np.zeros(n_cls * n_pools) if n_cls * n_pools < 5e7 else None
@@ -205,10 +356,13 @@ def solve_lp(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, dema
                 lookup = dict(zip(key[first].tolist(), sub["x"].tolist(), strict=True))
                 x = np.array([lookup[k] for k in key.tolist()]) * frac[pair_group]
             unserved = sub["unserved"][cls] * frac
-            return {"x": x, "unserved": unserved, "cost": float(np.dot(pair_cost, x)),
-                    "objective": total_cost(x, unserved, pair_cost, sub["penalty"]), "penalty": sub["penalty"],
-                    "status": sub["status"], "message": sub["message"], "seconds": time.perf_counter() - t_start,
-                    "n_pairs": int(pair_group.size), "n_lp_pairs": sub["n_lp_pairs"]}
+            out = {"x": x, "unserved": unserved, "cost": float(np.dot(pair_cost, x)),
+                   "objective": total_cost(x, unserved, pair_cost, sub["penalty"]), "penalty": sub["penalty"],
+                   "status": sub["status"], "message": sub["message"], "seconds": time.perf_counter() - t_start,
+                   "n_pairs": int(pair_group.size), "n_lp_pairs": sub["n_lp_pairs"]}
+            if "link_dual" in sub:
+                out["link_dual"] = sub["link_dual"]
+            return out
     k = pair_group.size
     penalty = float(unserved_penalty if unserved_penalty is not None else 10.0 * (pair_cost.max(initial=0.0)) + 1.0)
     c = np.concatenate([pair_cost, np.full(n_groups, penalty)])
@@ -216,23 +370,41 @@ def solve_lp(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, dema
                           (np.concatenate([pair_group, np.arange(n_groups)]),
                            np.concatenate([np.arange(k), k + np.arange(n_groups)]))), shape=(n_groups, k + n_groups))
     a_ub = sp.csr_matrix((np.ones(k), (pair_pool, np.arange(k))), shape=(n_pools, k + n_groups))
+    b_ub = capacity
+    if link_matrix is not None and link_matrix.shape[0]:
+        # scale rows to ~1 (bits and Tbit/s would otherwise span 12 orders of magnitude)
+        scale = np.where(link_capacity > 0, link_capacity, 1.0)
+        rows = sp.diags(1.0 / scale) @ link_matrix
+        a_ub = sp.vstack([a_ub, sp.hstack([rows, sp.csr_matrix((rows.shape[0], n_groups))])]).tocsr()
+        b_ub = np.concatenate([capacity, link_capacity / scale])
     t0 = time.perf_counter()
-    res = linprog(c, A_ub=a_ub, b_ub=capacity, A_eq=a_eq, b_eq=demand, bounds=(0, None), method=method)
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=demand, bounds=(0, None), method=method)
     seconds = time.perf_counter() - t0
     if res.status != 0 or res.x is None:
         raise EdgeError(f"routing LP failed: status {res.status}: {res.message}")
     x = np.maximum(res.x[:k], 0.0)
     u = np.maximum(res.x[k:], 0.0)
-    return {"x": x, "unserved": u, "cost": float(np.dot(pair_cost, x)), "objective": float(res.fun),
-            "penalty": penalty, "status": int(res.status), "message": str(res.message), "seconds": seconds,
-            "n_pairs": int(k), "n_lp_pairs": int(k)}
+    out = {"x": x, "unserved": u, "cost": float(np.dot(pair_cost, x)), "objective": float(res.fun),
+           "penalty": penalty, "status": int(res.status), "message": str(res.message), "seconds": seconds,
+           "n_pairs": int(k), "n_lp_pairs": int(k)}
+    if link_matrix is not None:
+        marg = getattr(getattr(res, "ineqlin", None), "marginals", None)
+        dual = np.zeros(link_matrix.shape[0]) if marg is None else np.asarray(marg)[n_pools:] / np.where(
+            link_capacity > 0, link_capacity, 1.0)
+        out["link_dual"] = dual
+    return out
 
 
 def solve_greedy(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, demand, capacity,
-                 unserved_penalty: float | None = None, max_rounds: int = 10000) -> dict:
+                 unserved_penalty: float | None = None, max_rounds: int = 10000, link_matrix=None,
+                 link_capacity=None) -> dict:
     """Greedy baseline: each group takes its cheapest pool with capacity left, in vectorised rounds.
 
-    Parameters and returns as :func:`solve_lp` (plus ``rounds``).
+    Link capacities (``link_matrix``, ``link_capacity`` as in :func:`solve_lp`) are enforced afterwards:
+    each pair is scaled by the smallest ``capacity / load`` of the overloaded link directions on its
+    path, and what is cut is unserved.
+
+    Parameters and returns as :func:`solve_lp` (plus ``rounds`` and ``trimmed`` [request/s]).
     """
     pair_group, pair_pool, pair_cost, demand, capacity = _check(n_groups, n_pools, pair_group, pair_pool,
                                                                 pair_cost, demand, capacity)
@@ -281,11 +453,28 @@ def solve_greedy(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, 
         np.subtract.at(cap, pool, granted)
         if not np.any(granted > 1e-12):
             break
+    trimmed = 0.0
+    if link_matrix is not None and sp.csr_matrix(link_matrix).shape[0]:
+        lm = sp.csr_matrix(link_matrix)
+        cap_l = np.asarray(link_capacity, float)
+        load = lm @ x
+        factor = np.where(load > cap_l, cap_l / np.where(load > 0, load, 1.0), 1.0)
+        # the smallest factor over each pair's link directions (1 for pairs on no overloaded link)
+        per_pair = np.ones(k)
+        hit = np.flatnonzero(factor < 1.0)
+        if hit.size:
+            sub = lm[hit]
+            r, cidx = sub.nonzero()
+            np.minimum.at(per_pair, cidx, factor[hit][r])
+        cut = x * (1.0 - per_pair)
+        x = x - cut
+        np.add.at(left, pair_group, cut)
+        trimmed = float(cut.sum())
     seconds = time.perf_counter() - t0
     unserved = np.maximum(left, 0.0)
     return {"x": x, "unserved": unserved, "cost": float(np.dot(pair_cost, x)),
             "objective": total_cost(x, unserved, pair_cost, penalty), "penalty": penalty, "status": 0,
-            "message": "greedy", "seconds": seconds, "n_pairs": int(k), "rounds": rounds}
+            "message": "greedy", "seconds": seconds, "n_pairs": int(k), "rounds": rounds, "trimmed": trimmed}
 
 
 def pair_one_way_ms(group_lon, group_lat, site_lon, site_lat, group_fixed_ms, site_fixed_ms, route_factor,

@@ -20,18 +20,10 @@ import numpy as np
 import xarray as xr
 
 from workbench.errors import WorkbenchError
+from workbench.latency import FIBRE_DELAY_MS_PER_KM
+from workbench.paths import link_length_km
 
 from . import catalogues as cat
-
-try:  # the core latency engine (4.9 us/km, great circle x route factor)
-    from workbench.latency import FIBRE_DELAY_MS_PER_KM, route_length_km
-except ImportError:  # pragma: no cover - older core without workbench.latency
-    FIBRE_DELAY_MS_PER_KM = 0.0049
-
-    def route_length_km(lon1, lat1, lon2, lat2, route_factor=1.5):
-        lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2))
-        h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-        return 2 * 6371.0088 * np.arcsin(np.sqrt(h)) * np.asarray(route_factor, dtype=float)
 
 
 class TransportError(WorkbenchError, ValueError):
@@ -157,17 +149,10 @@ def transport_analysis(scenario, default_wavelengths: float | None = None, defau
     import json
 
     links = scenario["link"]
-    sites = scenario["site"]
     n = links.sizes.get("link", 0)
     if n == 0:
         return xr.Dataset(attrs={"summary_text": "no links", "summary_json": json.dumps({"links": 0})})
-    src, dst = links["src"].values, links["dst"].values
-    lon, lat = sites["lon"].sel(site=src).values, sites["lat"].sel(site=src).values
-    lon2, lat2 = sites["lon"].sel(site=dst).values, sites["lat"].sel(site=dst).values
-    rf = links["route_factor"].values if "route_factor" in links else np.full(n, np.nan)
-    rf = np.where(np.isfinite(rf), rf, float(scenario.parameters.get("route_factor", 1.5)))
-    length = links["length"].values.astype(float) if "length" in links else np.full(n, np.nan)
-    length = np.where(np.isfinite(length), length, route_length_km(lon, lat, lon2, lat2, rf))
+    length = link_length_km(scenario)            # the core path engine's rule: length, else great circle x rf
 
     def col(name, default):
         return links[name].values.astype(float) if name in links else np.full(n, float(default))
@@ -181,7 +166,7 @@ def transport_analysis(scenario, default_wavelengths: float | None = None, defau
     ds = link_transport(length, w, rate, col("optical_amplifier_spacing", 80.0), col("optical_roadm_hops", 0.0),
                         col("optical_otn_hops", 0.0), names=links["link"].values.tolist())
     ds["length"] = ("link", length, {"units": "km", "long_name": "fibre route length"})
-    ds = ds.assign_coords(src=("link", src), dst=("link", dst))
+    ds = ds.assign_coords(src=("link", links["src"].values), dst=("link", links["dst"].values))
     summary = {"links": int(n), "capacity_tbps": float(ds["capacity"].sum()) / 1e12,
                "transponders": int(ds["transponders"].sum()), "amplifiers": int(ds["amplifiers"].sum()),
                "power_kw": float(ds["power"].sum()) / 1e3, "max_latency_ms": float(ds["latency"].max())}

@@ -72,28 +72,29 @@ def test_bad_budget_and_empty_compute_are_clear_errors():
 
 
 def test_edge_siting_picks_the_biggest_uncovered_metro_first():
-    # Two metros far from the only DC: 3 M and 1 M people. Target 75%: one new site at the big
+    # The named direct approximation (no network: metros anywhere). Two metros far from the only DC: 3 M and 1 M people. Target 75%: one new site at the big
     # metro's centre is enough (3/4 = 75%); target 100% needs both.
     devices = [{"id": "big", "lon": 100.0, "lat": 30.0, "endpoints": 3e6},
                {"id": "small", "lon": 90.0, "lat": 30.0, "endpoints": 1e6}]
     sc = _scenario(devices)
-    res = wb.analyze("edge_siting", sc, target_share=0.75, budget_ms=1.0)
+    res = wb.analyze("edge_siting", sc, target_share=0.75, budget_ms=1.0, path_model="direct")
     assert list(res["group"].values) == ["big"]
     assert float(res["baseline_share"]) == 0.0 and float(res["final_share"]) == pytest.approx(0.75)
-    res = wb.analyze("edge_siting", sc, target_share=1.0, budget_ms=1.0)
+    res = wb.analyze("edge_siting", sc, target_share=1.0, budget_ms=1.0, path_model="direct")
     assert list(res["group"].values) == ["big", "small"]
     np.testing.assert_allclose(res["gain"].values, [3e6, 1e6])
     assert res.attrs["reached"] == 1
 
 
 def test_one_new_site_can_cover_several_metros_and_points_candidates_work():
-    # Two 1 M metros 60 km apart (0.54 degrees of latitude), both far from the DC. One site at
+    # Direct model. Two 1 M metros 60 km apart (0.54 degrees of latitude), both far from the DC. One site at
     # either centre reaches the other: 60 km x 1.5 x 4.9 us/km + 0.1 ms = 0.54 ms < 1 ms.
     dlat = 60.0 / KM_PER_DEG
     devices = [{"id": "a", "lon": 100.0, "lat": 30.0, "endpoints": 1e6},
                {"id": "b", "lon": 100.0, "lat": 30.0 + dlat, "endpoints": 1e6}]
-    res = wb.analyze("edge_siting", _scenario(devices), target_share=1.0, budget_ms=1.0)
+    res = wb.analyze("edge_siting", _scenario(devices), target_share=1.0, budget_ms=1.0, path_model="direct")
     assert res.sizes["new_site"] == 1 and int(res["groups_reached"][0]) == 2
     assert float(res["final_share"]) == pytest.approx(1.0)
-    pts = wb.analyze("edge_siting", _scenario(devices), target_share=1.0, budget_ms=1.0, candidates="points")
+    pts = wb.analyze("edge_siting", _scenario(devices), target_share=1.0, budget_ms=1.0, candidates="points",
+                     path_model="direct")
     assert pts.sizes["new_site"] == 1 and float(pts["gain"][0]) == pytest.approx(2e6)

@@ -184,6 +184,10 @@ def test_references_exist(sites, links, chips, inventory):
     assert set(ln["src"]) <= site_ids and set(ln["dst"]) <= site_ids
     assert (ln["src"] != ln["dst"]).all()
     assert (ln["tech"] == "otn").all()
+    # links are undirected: one row per site pair, whichever way round
+    pairs = [frozenset(p) for p in zip(ln["src"], ln["dst"])]
+    assert len(pairs) == len(set(pairs)), "duplicate links"
+    assert (ln["id"] == ln["src"] + "--" + ln["dst"]).all()
     inv = inventory[0]
     assert set(inv["site"]) <= site_ids
     assert set(inv["chip"]) <= set(chips[0]["id"])
@@ -196,12 +200,119 @@ def test_every_site_is_connected(sites, links):
     assert set(sites[0]["id"]) == linked
 
 
+def components(site_ids, ln) -> list[set]:
+    """Connected components of the undirected link graph."""
+    adj = {s: set() for s in site_ids}
+    for a, b in zip(ln["src"], ln["dst"]):
+        adj[a].add(b)
+        adj[b].add(a)
+    seen, out = set(), []
+    for start in adj:
+        if start in seen:
+            continue
+        comp, todo = set(), [start]
+        while todo:
+            n = todo.pop()
+            if n not in comp:
+                comp.add(n)
+                todo.extend(adj[n] - comp)
+        seen |= comp
+        out.append(comp)
+    return out
+
+
+def test_graph_is_connected(sites, links):
+    # every metro must reach compute over links (issue 8): one component holding every site
+    comps = components(sites[0]["id"], links[0])
+    assert len(comps) == 1, sorted(map(len, comps))
+
+
+def test_site_and_link_counts(sites, links):
+    df, ln = sites[0], links[0]
+    assert len(df) == 346
+    assert df["tier"].value_counts().to_dict() == {"pop": 298, "metro_edge": 30, "cluster": 10, "hub": 8}
+    assert len(ln) == 373
+
+
+# Capital of each province (GeoNames metro id); Lhasa is GeoNames' "Chéngguān Qū" (its urban district).
+CAPITALS = {
+    "Beijing": "beijing", "Tianjin": "tianjin", "Hebei": "shijiazhuang", "Shanxi": "taiyuan",
+    "Inner Mongolia": "hohhot", "Liaoning": "shenyang", "Jilin": "changchun", "Heilongjiang": "harbin",
+    "Shanghai": "shanghai", "Jiangsu": "nanjing", "Zhejiang": "hangzhou", "Anhui": "hefei", "Fujian": "fuzhou",
+    "Jiangxi": "nanchang", "Shandong": "jinan", "Henan": "zhengzhou", "Hubei": "wuhan", "Hunan": "changsha",
+    "Guangdong": "guangzhou", "Guangxi": "nanning", "Hainan": "haikou", "Chongqing": "chongqing",
+    "Sichuan": "chengdu", "Guizhou": "guiyang", "Yunnan": "kunming", "Tibet": "chengguan-qu", "Shaanxi": "xian",
+    "Gansu": "lanzhou", "Qinghai": "xining", "Ningxia": "yinchuan", "Xinjiang": "urumqi",
+}
+BACKBONE_BPS = 32e12
+
+
+def test_every_metro_has_its_own_access_pop(sites, metros):
+    """Each metro centre's nearest access site (tiers pop and metro_edge, access = auto) is its own, in its own
+    province, at its centre; no metro pins ``access_site``."""
+    s, m = sites[0], metros[0]
+    assert "access_site" not in m.columns
+    assert "access" not in s.columns  # every site keeps access = auto
+    acc = s[s["tier"].isin(["pop", "metro_edge"])].reset_index(drop=True)
+    assert acc["metro"].is_unique
+    assert set(acc["metro"]) == set(m["id"])
+    pops = s[s["tier"] == "pop"]
+    assert (pops["id"] == "pop-" + pops["metro"]).all()
+    assert (pops["capacity"] == 0).all()  # network sites, no compute
+    for _, r in m.iterrows():
+        d = haversine_km(r["lat"], r["lon"], acc["lat"].to_numpy(), acc["lon"].to_numpy())
+        own = acc.iloc[int(np.argmin(d))]
+        assert own["metro"] == r["id"] and own["province"] == r["province"], r["id"]
+        assert d.min() < 0.01, r["id"]
+
+
+def test_backbone_joins_capitals_hubs_and_clusters(sites, links):
+    s, ln = sites[0].set_index("id"), links[0]
+    bb = ln[ln["capacity"] >= BACKBONE_BPS]
+    comps = components(set(bb["src"]) | set(bb["dst"]), bb)
+    assert len(comps) == 1, "the 32 Tb/s backbone alone must be connected"
+    on_bb = comps[0]
+    assert set(s.index[s["tier"] == "hub"]) <= on_bb
+    # every provincial capital is on the backbone through its hub, co-located cluster, edge DC or PoP
+    for prov, mid in CAPITALS.items():
+        here = set(s.index[(s["metro"] == mid) & (s["province"] == prov)])
+        if mid == "chongqing":
+            here.add("cl-chongqing")
+        assert here & on_bb, prov
+    # every cluster is on the backbone or hangs off its hub by a spur
+    for cid in s.index[s["tier"] == "cluster"]:
+        if cid not in on_bb:
+            spur = ln[(ln["src"] == cid) | (ln["dst"] == cid)]
+            assert len(spur) >= 1 and (spur["capacity"] == 16e12).all(), cid
+
+
+def test_lengths_and_route_factors_only_with_a_source(sites, links):
+    s, ln = sites[0].set_index("id"), links[0]
+    d = haversine_km(s.loc[ln["src"], "lat"].to_numpy(), s.loc[ln["src"], "lon"].to_numpy(),
+                     s.loc[ln["dst"], "lat"].to_numpy(), s.loc[ln["dst"], "lon"].to_numpy())
+    colocated = d < 5.0
+    # co-located points: the explicit 20 km intra-metro length (assumed); elsewhere a length only from a cable source
+    assert (ln.loc[colocated, "length"] == 20.0).all()
+    named = ln[~colocated & ln["length"].notna()]
+    assert len(named) > 0
+    assert named["notes"].str.contains("published route length").all()
+    assert not (ln["length"].notna() & ln["route_factor"].notna()).any()
+    rf = ln[ln["route_factor"].notna()]
+    assert len(rf) > 0 and rf["notes"].str.contains(r"\[D\]").all()
+    assert rf["route_factor"].between(1.0, 2.5).all()
+    # every link's implied route length is at least the great circle
+    km = np.where(ln["length"].notna(), ln["length"], d * ln["route_factor"].fillna(1.5))
+    assert (km[~colocated] >= d[~colocated]).all()
+
+
 def test_site_values_plausible(sites):
     df = sites[0]
     assert df["pue"].between(1.0, 2.0).all()
     assert df["power_price"].between(0.2, 1.5).all()
     assert df["carbon_intensity"].between(0.1, 1.0).all()
-    assert (df["capacity"] > 0).all()
+    # every DC has power; access PoPs are network sites with none (0 W, so no study places compute there)
+    assert (df.loc[df["tier"] != "pop", "capacity"] > 0).all()
+    assert (df.loc[df["tier"] == "pop", "capacity"] == 0).all()
     # FIGURES 1.2: eastern start-up zones PUE <= 1.25, Qingyang < 1.2 (stored as the 1.2 bound)
     s = df.set_index("id")
     assert s.loc[["cl-zhangjiakou", "cl-yrd-demo", "cl-wuhu"], "pue"].le(1.25).all()
@@ -304,3 +415,22 @@ def test_scenario_yaml_shape():
     assert doc["tables"]["device"]["defaults"] == {"class": "resident", "access_tech": "5g"}
     for kind in ("site", "link", "chip", "inventory", "device"):
         assert (EDWC / doc["tables"][kind]["csv"]).is_file(), kind
+
+
+VALIDATION = Path(__file__).resolve().parents[1] / "data" / "network" / "interhub_latency.csv"
+
+
+def test_interhub_validation_data_refers_to_sites(sites):
+    """tests/data/network/interhub_latency.csv (validation only, see its README): ids exist, units in the header."""
+    df, units = read(VALIDATION)
+    assert units["value"] == "ms"
+    assert df["id"].is_unique
+    site_ids = set(sites[0]["id"])
+    for col in ("src", "dst"):
+        used = {s for v in df[col] for s in v.split(";")}
+        assert used <= site_ids, used - site_ids
+    assert (df["value"] > 0).all()
+    assert set(df["direction"]) <= {"one-way", "round-trip", "unstated"}
+    assert set(df["layer"]) <= {"optical", "ip-private", "internet", "unstated"}
+    assert set(df["confidence"]) <= {"[P]", "[S]", "[W]"}
+    assert df["url"].str.startswith("http").all()

@@ -83,12 +83,10 @@ def test_china_routing_respects_slo_and_capacity(china, klass):
     assert np.all(ds["pool_load"].values <= ds["capacity"].values * (1 + 1e-7) + 1e-9)
     # SLO: any served (device, site) pair has round trip + processing within the SLO
     share = ds["assignment"].values
-    dev, site = china["device"], china["site"]
-    from workbench.geo import great_circle_km
-    from workbench.latency import ACCESS_DELAY_MS
+    # recomputed independently of the routing code, with the core path engine (ip layer, radio included)
+    from workbench.paths import group_site_latency
 
-    km = great_circle_km(dev["lon"].values[:, None], dev["lat"].values[:, None], site["lon"].values, site["lat"].values)
-    one_way = ACCESS_DELAY_MS["5g"] + km * 1.5 * 0.0049 + 0.2
+    one_way, _ = group_site_latency(china, layer="ip", include_access=True)
     min_proc = np.nanmin(np.where(ds["pool_feasible"].values, ds["process"].values, np.nan)) * 1e3
     used = share > 1e-9
     assert np.all(2 * one_way[used] + min_proc <= slo + 1e-9)

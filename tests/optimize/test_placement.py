@@ -2,7 +2,8 @@
 
 Geometry: every point is on the equator, so one degree of longitude is R pi / 180 =
 6371.0088 x 0.01745329 = 111.1951 km of great circle (workbench.geo.EARTH_RADIUS_KM). One-way
-latency = access (fibre: 0.1 ms) + km x route factor 1.5 x 0.0049 ms/km + one hop 0.1 ms:
+latency over the graph (links A - B - C of 1 degree x 1.5, no link equipment) = access (fibre:
+0.1 ms) + metro equipment 0.1 ms + km x 1.5 x 0.0049 ms/km:
 
     0 km   -> 0.2 ms
     1 deg  -> 0.2 + 111.1951 x 1.5 x 0.0049 = 1.017284 ms
@@ -29,8 +30,11 @@ KM_PER_DEG = 6371.0088 * math.pi / 180
 LAT1 = 0.2 + KM_PER_DEG * 1.5 * 0.0049
 LAT2 = 0.2 + 2 * KM_PER_DEG * 1.5 * 0.0049
 
+# the optical layer: no per-hop router delay, so the hand numbers stay round (the default ip layer adds
+# 0.04 ms per link; checked in test_variables_and_bounds)
 PARAMS = dict(chips=["x", "y"], block=10, tokens_per_capita_day=86_400.0, flop_per_token=1e12,
-              serving_efficiency=0.5, utilisation=0.8, lifetime_yr=4.0, usd_to_cny=7.0, latency_budget_ms=20.0)
+              serving_efficiency=0.5, utilisation=0.8, lifetime_yr=4.0, usd_to_cny=7.0, latency_budget_ms=20.0,
+              layer="optical")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,7 @@ def space(hand_scenario):
     return pl.build_placement_space(hand_scenario, **PARAMS)
 
 
-def test_variables_and_bounds(space):
+def test_variables_and_bounds(space, hand_scenario):
     # A: floor(1e6 W / (10 chips x 500 W x 1.5)) = 133 -> capped at max_blocks 64; B unlimited -> 64;
     # C: floor(9000 / (10 x 500 x 1.25)) = 1
     assert space.names == ["A.blocks", "B.blocks", "C.blocks", "A.chip", "B.chip", "C.chip"]
@@ -47,6 +51,15 @@ def test_variables_and_bounds(space):
     ctx = space.context
     np.testing.assert_allclose(ctx.demand, [1e15, 9e15])
     np.testing.assert_allclose(ctx.latency_ms, [[0.2, LAT1, LAT2], [LAT2, LAT1, 0.2]], rtol=1e-12)
+    # the named straight-line approximation gives the same numbers on this geometry
+    direct = pl.build_placement_space(hand_scenario, **{**PARAMS, "path_model": "direct"}).context.latency_ms
+    np.testing.assert_allclose(direct, ctx.latency_ms, rtol=1e-12)
+    ip = pl.build_placement_space(hand_scenario, **{**PARAMS, "layer": "ip"}).context.latency_ms
+    np.testing.assert_allclose(ip - ctx.latency_ms, [[0, 0.04, 0.08], [0.08, 0.04, 0]], atol=1e-12)
+    # and the graph is in the loop: without the link B - C, m2 cannot reach A or B within anything
+    cut = hand_scenario.with_table("link", hand_scenario["link"].isel(link=[0]))
+    lat_cut = pl.build_placement_space(cut, **PARAMS).context.latency_ms
+    assert np.isinf(lat_cut[1, :2]).all() and np.isinf(lat_cut[0, 2])
     assert ctx.west.tolist() == [False, True, False]           # Gansu is a western hub
 
 

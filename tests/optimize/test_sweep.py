@@ -24,7 +24,7 @@ KM_CQ_QY = float(great_circle_km(106.558, 29.560, 107.645, 35.710))
 
 def _coverage_sweep(sc, **extra):
     return {"sweep": 1, "name": "t", "scenario": sc, "method": "grid",
-            "parameters": {"metro_route_factor": [1.3, 2.1], "site.hop_delay": {"values": [0.0, 0.5]}},
+            "parameters": {"route_factor": [1.3, 2.1], "site.hop_delay": {"values": [0.0, 0.5]}},
             "analyses": [{"name": "coverage", "params": {"budget_ms": [1, 5, 20]}}], **extra}
 
 
@@ -33,10 +33,11 @@ def test_grid_sweep_values_and_rerun_skips(tmp_path, monkeypatch):
     out = tmp_path / "grid.zarr"
     res = sweep(_coverage_sweep(sc), "serial", out=out, progress=False)
     assert res.sizes["sample"] == 4
-    assert res["metro_route_factor"].values.tolist() == [1.3, 1.3, 2.1, 2.1]
+    assert res["route_factor"].values.tolist() == [1.3, 1.3, 2.1, 2.1]
     assert res["site.hop_delay"].values.tolist() == [0.0, 0.5, 0.0, 0.5]
-    # centre latency = km x metro route factor x 0.0049 ms/km + 0.1 ms metro equipment + site hop delay
-    expected = KM_CQ_QY * np.array([1.3, 1.3, 2.1, 2.1]) * 0.0049 + 0.1 + np.array([0.0, 0.5, 0.0, 0.5])
+    # centre latency over the graph: the residents enter at the Chongqing site (0.1 ms metro equipment),
+    # then the cq - qy link (km x route factor x 0.0049 ms/km + 0.1 ms equipment) + Qingyang's hop delay
+    expected = 0.1 + KM_CQ_QY * np.array([1.3, 1.3, 2.1, 2.1]) * 0.0049 + 0.1 + np.array([0.0, 0.5, 0.0, 0.5])
     np.testing.assert_allclose(res["coverage_centre_latency"].sel(device="cq-residents").values, expected,
                                rtol=1e-9)
     stored = xr.open_zarr(out, consolidated=False).load()
@@ -67,7 +68,7 @@ def test_partial_rerun_only_runs_missing_samples(tmp_path, monkeypatch):
 
     monkeypatch.setattr(SWEEP_MODULE, "run_sample", counting)
     sweep(_coverage_sweep(sc), "serial", out=out, progress=False)
-    assert calls == [{"metro_route_factor": 2.1, "site.hop_delay": 0.0}]
+    assert calls == [{"route_factor": 2.1, "site.hop_delay": 0.0}]
 
 
 def test_latin_hypercube_is_stratified_and_reproducible():
@@ -89,12 +90,12 @@ def test_scale_mode_and_dask_equals_serial():
 
     sc = example_scenario()
     spec = {"sweep": 1, "scenario": sc, "method": "grid",
-            "parameters": {"site.hop_delay": {"values": [0.0, 1.0]}, "metro_route_factor": {"values": [1.0, 2.0],
+            "parameters": {"site.hop_delay": {"values": [0.0, 1.0]}, "route_factor": {"values": [1.0, 2.0],
                                                                                             "mode": "scale"}},
             "analyses": [{"name": "coverage", "params": {"budget_ms": [5, 20]}}]}
     serial = sweep(spec, "serial", progress=False)
-    # scale 2.0 of the scenario's metro route factor 1.5 -> 3.0
-    expected = KM_CQ_QY * np.array([1.5, 3.0, 1.5, 3.0]) * 0.0049 + 0.1 + np.array([0.0, 0.0, 1.0, 1.0])
+    # scale 2.0 of the scenario's route factor 1.5 -> 3.0 (graph model as above)
+    expected = 0.2 + KM_CQ_QY * np.array([1.5, 3.0, 1.5, 3.0]) * 0.0049 + np.array([0.0, 0.0, 1.0, 1.0])
     np.testing.assert_allclose(serial["coverage_centre_latency"].sel(device="cq-residents").values, expected,
                                rtol=1e-9)
     with dask_client(None, n_workers=2) as client:

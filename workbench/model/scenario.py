@@ -620,6 +620,62 @@ class Scenario:
         table["installed"] = (("site", "chip"), np.asarray(installed, dtype=float), table["installed"].attrs)
         return self.with_table("inventory", table)
 
+    def with_rows(self, kind: str, rows, *, units: Mapping[str, str | None] | None = None,
+                  replace: bool = False) -> Scenario:
+        """A new scenario with rows added to (or, with ``replace=True``, replacing rows of) one table.
+
+        ``rows`` is a DataFrame or a list of dicts with an ``id`` column, validated against the schema
+        like a scenario file (units converted, defaults filled, references checked). New sites get no
+        chips in the inventory. Editing the backbone is one call::
+
+            sc2 = sc.with_rows("link", [{"id": "new", "src": "pop-xinyi", "dst": "hub-guangzhou"}])
+
+        Raises :class:`~workbench.errors.ScenarioError` listing every problem.
+        """
+        if kind == "inventory" or kind not in self._tables:
+            raise ScenarioError([Problem(f"with_rows works on the one-dimensional tables: "
+                                         f"{', '.join(k for k in self.kinds if k != 'inventory')}", "", None, kind)],
+                                kind)
+        frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+        new_table = build_table(kind, frame, units=units, origin=Origin(file=f"with_rows({kind!r})"))
+        old = self[kind]
+        ids = new_table[kind].values.tolist()
+        clash = sorted(set(ids) & set(old[kind].values.tolist()))
+        if clash and not replace:
+            raise ScenarioError([Problem(f"{kind} id already exists (pass replace=True to replace it)", "", None,
+                                         f"{kind}.id", c) for c in clash], kind)
+        if clash:
+            old = old.drop_sel({kind: clash})
+        merged = xr.concat([old, new_table], dim=kind, data_vars="all", coords="minimal", compat="override",
+                           join="outer", combine_attrs="override") if old.sizes.get(kind, 0) else new_table
+        for name in merged.variables:
+            src = old if name in old.variables else new_table
+            merged[name].attrs = dict(src[name].attrs)
+        new = self.copy()
+        new._set(kind, merged)
+        if kind == "site":   # new sites: no chips (the grid is rebuilt by the reference check below)
+            inventory = self["inventory"].reindex(site=merged["site"].values, fill_value=0)
+            for n in inventory.data_vars:
+                inventory[n].attrs = self["inventory"][n].attrs
+            new._set("inventory", inventory)
+        problems = new._cross_problems({})
+        if problems:
+            raise ScenarioError(problems, f"with_rows({kind!r})")
+        return new
+
+    def drop_rows(self, kind: str, ids: Sequence[str] | str) -> Scenario:
+        """A new scenario without the given rows. Dropping sites also drops their links and chips."""
+        ids = [ids] if isinstance(ids, str) else list(ids)
+        have = self[kind][kind].values.tolist()
+        missing = [i for i in ids if i not in have]
+        if missing:
+            raise KeyError(f"no {kind} {missing} in scenario {self.name!r}")
+        if kind == "site":
+            return self.select_sites([s for s in have if s not in set(ids)])
+        new = self.copy()
+        new._set(kind, self[kind].drop_sel({kind: ids}))
+        return new
+
     def select_sites(self, sites: Sequence[str] | np.ndarray | xr.DataArray) -> Scenario:
         """Keep the given sites (ids or a boolean mask), the links among them, their inventory and agents.
 

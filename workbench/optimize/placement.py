@@ -12,12 +12,14 @@ Evaluation (vectorised over the population, numpy only; one call of :func:`decod
 * **Demand.** Every device group (for ``china-edwc``: a metro's residents) needs
   ``count x demand_per_capita`` of delivered inference compute [FLOP/s], with
   ``demand_per_capita = tokens_per_capita_day x flop_per_token / 86,400 s``.
-* **Latency** from group ``m`` to site ``s``, one way [ms]: the group's access delay
-  (:data:`workbench.latency.ACCESS_DELAY_MS` by ``access_tech``) + great-circle distance x the
-  scenario's ``route_factor`` x 4.9 us/km + one equipment hop (0.1 ms,
-  :data:`workbench.latency.DEFAULT_HOP_DELAY_MS`) + the site's ``hop_delay``. Groups are taken at
-  their centre. A site farther than the group's ``latency_budget`` (or the space's
-  ``latency_budget_ms`` where unset) cannot serve it.
+* **Latency** from group ``m`` to site ``s``, one way [ms], by the core path model
+  (:func:`workbench.paths.group_site_latency`): the group's access delay
+  (:data:`workbench.latency.ACCESS_DELAY_MS` by ``access_tech``) + metro fibre from the group's centre
+  to its access PoP + 0.1 ms metro equipment + the shortest path over the link graph on the ``ip``
+  layer (``layer=``) + the site's ``hop_delay``. A site farther than the group's ``latency_budget``
+  (or the space's ``latency_budget_ms`` where unset), or not reachable over the graph, cannot serve
+  it. ``path_model="direct"`` is the named milestone-1 approximation (great circle x
+  ``route_factor`` + 0.1 ms, no graph).
 * **Serving** approximates nearest-first allocation in ``max_passes`` rounds: in each round every
   group sends its unserved demand to its nearest site with spare capacity; an overloaded site serves
   every group that came to it in the same proportion (spare / load) and is then full. Site
@@ -45,7 +47,8 @@ import numpy as np
 import xarray as xr
 
 from .. import latency as lat
-from ..geo import great_circle_km
+from .. import paths as _paths
+from ..errors import WorkbenchError
 from .space import Choice, Integer, Space
 
 # --------------------------------------------------------------------------- assumed defaults
@@ -200,14 +203,14 @@ def build_placement_space(scenario, *, chips: Sequence[str] = DEFAULT_CHIPS,
                           flop_per_token: float = FLOP_PER_TOKEN, serving_efficiency: float = SERVING_EFFICIENCY,
                           utilisation: float = UTILISATION, lifetime_yr: float = LIFETIME_YR,
                           usd_to_cny: float = USD_TO_CNY, latency_budget_ms: float = LATENCY_BUDGET_MS,
-                          max_passes: int = MAX_PASSES) -> Space:
+                          max_passes: int = MAX_PASSES, layer: str = "ip", path_model: str = "graph") -> Space:
     """Build the placement decision space of a scenario (see the module docstring).
 
     Parameters
     ----------
     scenario : Scenario
         Needs sites (lon, lat, tier, pue, power_price, carbon_intensity, capacity), the chip
-        catalogue and device groups (lon, lat, count, access_tech, latency_budget).
+        catalogue and device groups (lon, lat, endpoints, access_tech, latency_budget).
     chips : sequence of str
         Chip ids on offer (catalogue ids); one -> no chip-choice variables.
     chip_price_usd : mapping, optional
@@ -233,6 +236,8 @@ def build_placement_space(scenario, *, chips: Sequence[str] = DEFAULT_CHIPS,
         One-way budget [ms] where a device group has none.
     max_passes : int
         Serving rounds [1].
+    layer, path_model : str
+        Network layer and path model of the latencies (:mod:`workbench.paths`).
     """
     from .study import ParameterError
 
@@ -317,17 +322,14 @@ def build_placement_space(scenario, *, chips: Sequence[str] = DEFAULT_CHIPS,
     unknown_tech = sorted(set(tech.tolist()) - set(lat.ACCESS_DELAY_MS))
     if unknown_tech:
         raise ParameterError("latency_budget_ms", f"no access delay known for access_tech {unknown_tech}")
-    access = np.array([lat.ACCESS_DELAY_MS[t] for t in tech], dtype=float)
     default_budget = _positive("latency_budget_ms", latency_budget_ms)
     budget = np.asarray(dev["latency_budget"].values, dtype=float)
     budget = np.where(np.isfinite(budget), budget, default_budget)
-    rf = float(scenario.parameters.get("route_factor", lat.DEFAULT_ROUTE_FACTOR))
-    km = great_circle_km(np.asarray(dev["lon"].values, dtype=float)[:, None],
-                         np.asarray(dev["lat"].values, dtype=float)[:, None],
-                         np.asarray(sub["lon"].values, dtype=float)[None, :],
-                         np.asarray(sub["lat"].values, dtype=float)[None, :])
-    hop = np.nan_to_num(np.asarray(sub["hop_delay"].values, dtype=float))
-    latency_ms = (access[:, None] + lat.link_latency_ms(km * rf) + hop[None, :])
+    try:
+        latency_ms, _ = _paths.group_site_latency(scenario, idx, layer=layer, include_access=True,
+                                                  path_model=path_model)
+    except WorkbenchError as err:
+        raise ParameterError("layer" if "layer" in str(err) else "path_model", str(err)) from None
     latency_ms = np.where(latency_ms <= budget[:, None], latency_ms, np.inf)
     reachable = np.isfinite(latency_ms).any(axis=1)
 
