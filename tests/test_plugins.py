@@ -549,3 +549,18 @@ def test_no_module_level_caches_of_hook_results():
         source = inspect.getsource(module)
         assert "lru_cache" not in source and "functools.cache" not in source, module.__name__
         assert "global " not in source, module.__name__
+
+
+def test_an_access_technology_a_plugin_adds_brings_its_own_delay():
+    from workbench.paths import access_delays
+    from workbench.plugin_types import ChoiceSpec
+
+    class Leo:
+        @hookimpl
+        def workbench_choices(self):
+            yield ChoiceSpec("device", "access_tech", "satellite-leo", "LEO satellite access (assumed)", delay=20.0)
+
+    with pytest.raises(wb.WorkbenchError, match="no access delay known for access_tech"):
+        access_delays(np.array(["satellite-leo"]))
+    with plugin_manager(("leo", Leo())):
+        np.testing.assert_array_equal(access_delays(np.array(["5g", "satellite-leo"])), [4.0, 20.0])

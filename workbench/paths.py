@@ -52,6 +52,7 @@ from scipy.sparse.csgraph import dijkstra
 from . import latency as lat
 from .errors import WorkbenchError, WorkbenchWarning
 from .geo import SiteIndex, great_circle_km
+from .plugins import get_plugin_manager
 
 __all__ = ["ACCESS_TIERS", "LAYERS", "METRO_EQUIPMENT_MS", "PATH_MODELS", "Layer", "Network", "access_mask",
            "access_of_points", "direct_point_latency", "group_access_site", "group_site_latency", "incidence",
@@ -639,12 +640,17 @@ def access_of_points(scenario, lon, lat, group, access: str = "group") -> tuple[
 
 
 def access_delays(tech) -> np.ndarray:
-    """One-way access delay [ms] for an array of access-technology names (vectorised lookup)."""
+    """One-way access delay [ms] for an array of access-technology names (vectorised lookup).
+
+    The core table :data:`workbench.latency.ACCESS_DELAY_MS` plus the delays plugins declare with their
+    ``device.access_tech`` choices (``ChoiceSpec(..., delay=...)``).
+    """
+    table = {**lat.ACCESS_DELAY_MS, **get_plugin_manager().schema.choice_delays("device", "access_tech")}
     names, inverse = np.unique(np.asarray(tech, dtype=str), return_inverse=True)
-    unknown = [t for t in names if t not in lat.ACCESS_DELAY_MS]
+    unknown = [t for t in names if t not in table]
     if unknown:
-        raise WorkbenchError(f"no access delay known for access_tech {unknown}; known: {sorted(lat.ACCESS_DELAY_MS)}")
-    return np.array([lat.ACCESS_DELAY_MS[t] for t in names], dtype=float)[inverse.ravel()].reshape(np.shape(tech))
+        raise WorkbenchError(f"no access delay known for access_tech {unknown}; known: {sorted(table)}")
+    return np.array([table[t] for t in names], dtype=float)[inverse.ravel()].reshape(np.shape(tech))
 
 
 def _warn_unreachable(scenario, pop_idx, weight, reach) -> None:
