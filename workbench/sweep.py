@@ -193,8 +193,8 @@ def parse_sweep(data: Mapping, *, source: str = "", base: Path | None = None, li
         if mode not in ("set", "scale"):
             problems.add((*path, "mode"), "expected 'set' or 'scale'", mode)
             continue
-        if target in SCENARIO_PARAMETERS:
-            pass
+        if target in SCENARIO_PARAMETERS or (scenario is not None and target in scenario.parameters):
+            pass  # a scenario parameter of the core or of a plugin
         elif target.startswith("space."):
             if sdef is None:
                 problems.add(path, "a space.<param> parameter needs a 'study'")
@@ -315,7 +315,7 @@ def _apply(scenario, parameters: list[ParameterSpec], values: Mapping):
     scen_params: dict[str, float] = {}
     for p in parameters:
         v = values[p.target]
-        if p.target in SCENARIO_PARAMETERS:
+        if p.target in sc.parameters:
             base = float(sc.parameters[p.target])
             scen_params[p.target] = base * float(v) if p.mode == "scale" else float(v)
         elif p.target.startswith("space."):

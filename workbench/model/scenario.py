@@ -377,6 +377,10 @@ class Scenario:
                            else {k: v[2] for k, v in PARAMETERS.items()})
         self.parameters.update(parameters or {})
         self.attrs = dict(attrs or {})
+        # the parameter specs travel with the scenario (small frozen dataclasses), so with_parameters can
+        # check units and ranges on a Dask worker without building a plugin manager there
+        self._parameter_specs = (dict(schema.parameters) if schema is not None
+                                 else {p.name: p for p in CORE_PARAMETERS})
 
     # -- construction -----------------------------------------------------------------------------
     @classmethod
@@ -586,8 +590,10 @@ class Scenario:
     # -- derived scenarios ----------------------------------------------------------------------
     def copy(self) -> Scenario:
         """A new scenario sharing the (read-only) table data."""
-        return Scenario(dict(self._tables), name=self.name, description=self.description,
-                        parameters=dict(self.parameters), attrs=dict(self.attrs))
+        new = Scenario(dict(self._tables), name=self.name, description=self.description,
+                       parameters=dict(self.parameters), attrs=dict(self.attrs))
+        new._parameter_specs = dict(self._parameter_specs)
+        return new
 
     def _set(self, kind: str, table: xr.Dataset) -> None:
         self._tables[kind] = _frozen(table)
@@ -603,15 +609,39 @@ class Scenario:
         return new
 
     def with_parameters(self, **parameters: Any) -> Scenario:
-        """A new scenario with parameters changed (numbers in the parameter's unit, or text with a unit)."""
-        schema = get_plugin_manager().schema
+        """A new scenario with parameters changed: numbers in the parameter's unit, or text with a unit.
+
+        Checked against each parameter's range; numbers need no plugin manager (this runs in Dask tasks).
+        """
         problems: list[Problem] = []
-        merged = {**{k: v for k, v in self.parameters.items() if k.startswith("cny_per_")}, **parameters}
-        parsed = _parse_parameters(merged, schema, self.name, problems)
+        values: dict[str, float] = {}
+        for key, value in parameters.items():
+            spec = self._parameter_specs.get(key)
+            if spec is None:
+                problems.append(Problem(f"unknown parameter {key!r}{did_you_mean(key, self._parameter_specs)}",
+                                        self.name, None, f"parameters.{key}",
+                                        expected=f"one of {', '.join(self._parameter_specs)}"))
+                continue
+            try:
+                if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+                    v = float(value)
+                else:
+                    rates = get_plugin_manager().schema.exchange_rates(self.parameters)
+                    v = get_plugin_manager().units.parse_quantity(value, spec.unit, rates)
+            except (UnitError, TypeError, ValueError) as err:
+                problems.append(Problem(f"not a number: {err}", self.name, None, f"parameters.{key}", str(value),
+                                        expected=f"a number in {spec.unit}"))
+                continue
+            if spec.out_of_range(np.array([v])).any():
+                reason = spec.description.split("range: ", 1)[1] if "range: " in spec.description else ""
+                problems.append(Problem("out of range" + (f" ({reason})" if reason else ""), self.name, None,
+                                        f"parameters.{key}", str(value), expected=f"{spec.range_text()} {spec.unit}"))
+                continue
+            values[key] = v
         if problems:
             raise ScenarioError(problems, self.name)
         new = self.copy()
-        new.parameters.update({k: parsed[k] for k in parameters})
+        new.parameters.update(values)
         return new
 
     def with_inventory(self, installed: xr.DataArray | np.ndarray) -> Scenario:
