@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PluginError, ScenarioError, UnknownNameError, WorkbenchError
+from .plugins import collect
 from .schema import did_you_mean
 
 
@@ -451,7 +452,6 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
         opt_cli.configure_sweep(p)
         handlers["sweep"] = opt_cli.run_sweep
 
-    from .plugins import collect
 
     for name, spec in collect("commands").items():
         if name in handlers:

@@ -55,6 +55,8 @@ import xarray as xr
 
 from .errors import StudyError, WorkbenchError
 from .fileio import atomic_path
+from .model import Scenario
+from .plugins import collect
 
 __all__ = ["SWEEP_METHODS", "ParameterSpec", "SweepSpec", "load_sweep", "parse_sweep", "run_sample", "sweep",
            "sweep_samples"]
@@ -133,8 +135,6 @@ def parse_sweep(data: Mapping, *, source: str = "", base: Path | None = None, li
 
     # scenario
     from .datasets import load_scenario
-    from .model import Scenario
-    from .plugins import collect
 
     scenario = data.get("scenario")
     if isinstance(scenario, Scenario):

@@ -31,6 +31,9 @@ from typing import Any
 
 import xarray as xr
 
+from .model import Scenario
+from .plugins import get_plugin_manager
+
 __all__ = ["assert_units", "example_scenario", "plugin_manager"]
 
 
@@ -103,8 +106,6 @@ def assert_units(obj: Any, *, coords: bool = False, known: bool = False) -> None
     AssertionError
         Listing every offending variable at once.
     """
-    from .model import Scenario
-    from .plugins import get_plugin_manager
 
     registry = get_plugin_manager().units
     if isinstance(obj, Scenario):
@@ -167,7 +168,6 @@ def example_scenario() -> Any:
     -------
     workbench.Scenario
     """
-    from .model import Scenario
 
     sites = [
         {"id": "zjk", "name": "Zhangjiakou cluster", "tier": "cluster", "hub": "Beijing-Tianjin-Hebei",

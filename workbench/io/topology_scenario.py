@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import WorkbenchError, WorkbenchWarning
 from ..model import Scenario
+from ..plugins import get_plugin_manager
 
 
 class TopologyFormatError(WorkbenchError, ValueError):
@@ -16,7 +17,6 @@ class TopologyFormatError(WorkbenchError, ValueError):
 
 def read_topology_any(path: str | os.PathLike, format: str | None = None):
     """Ask the ``workbench_read_topology`` hook (first result wins) to read ``path``."""
-    from ..plugins import get_plugin_manager
 
     path = Path(path)
     result = get_plugin_manager().hook.workbench_read_topology(path=path, format=format)

@@ -37,6 +37,7 @@ import numpy as np
 import xarray as xr
 
 from ..fileio import atomic_path
+from ..plugins import get_plugin_manager
 
 __all__ = ["GenerationRecord", "auto_reference_point", "build_result", "hypervolume", "load_result",
            "record_generation", "save_result"]
@@ -110,7 +111,6 @@ def _versions() -> dict[str, str]:
 
 
 def _plugin_versions() -> list[str]:
-    from ..plugins import get_plugin_manager
 
     pm = get_plugin_manager()
     return [f"{r.name} {r.version} ({r.status})".replace("  ", " ") for r in pm.records.values()]

@@ -46,7 +46,9 @@ import xarray as xr
 
 from ..errors import StudyError, WorkbenchError
 from ..fileio import atomic_path
+from ..model import Scenario
 from ..plugin_types import Constraint, DecisionSpace, Objective
+from ..plugins import get_plugin_manager
 from .problem import EvalSpec, StudyProblem
 from .results import GenerationRecord, auto_reference_point, build_result, record_generation, save_result
 from .space import Space, Variable
@@ -137,7 +139,6 @@ class StudyFunction:
 
 def _collect(kind: str) -> dict[str, Any]:
     """Registered specs of ``kind``, making sure the optimiser's own built-ins are registered."""
-    from ..plugins import get_plugin_manager
 
     pm = get_plugin_manager()
     name = "workbench.optimize.builtin_plugin"
@@ -168,7 +169,6 @@ def _func_id(func: Callable) -> str:
 
 def _resolve_scenario(value, base: Path | None):
     from ..datasets import load_scenario
-    from ..model import Scenario
 
     if value is None or isinstance(value, Scenario):
         return value
