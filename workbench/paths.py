@@ -24,7 +24,10 @@ Path model (every figure one way, in ms)
 3. **Serving site**: its ``hop_delay`` (switching between the site's network edge and its compute).
 
 A site that no path reaches is unreachable: ``inf`` in the arrays of this module, ``NaN`` in analysis
-results, and a :class:`~workbench.errors.WorkbenchWarning` naming it. Nothing falls back to a straight
+results, and a :class:`~workbench.errors.WorkbenchWarning` naming it. Adding a link, a compute site or a
+transit site never lowers a coverage figure, and lengthening a link never raises one (tested). Adding
+an *access* site is different: the groups nearest to it re-home to it (people use their nearest access
+network), and their figures fall if it connects poorly. Nothing falls back to a straight
 line. The M1 model, great circle x ``metro_route_factor`` from every population point straight to any
 compute site, survives only as the explicitly named approximation ``path_model="direct"`` of the
 analyses (:func:`direct_point_latency`).
@@ -216,22 +219,16 @@ def resolve_sites(scenario, sites=None, *, what: str = "sites") -> np.ndarray:
         if arr.size and (arr.min() < 0 or arr.max() >= n):
             raise WorkbenchError(f"{what}: site indices must be in [0, {n})")
         return arr
-    names = [sites] if isinstance(sites, str) else [str(s) for s in np.asarray(sites).ravel().tolist()]
+    names = np.array([sites] if isinstance(sites, str) else [str(s) for s in np.asarray(sites).ravel().tolist()])
     ids = site["site"].values.astype(str)
     tiers = site["tier"].values.astype(str) if "tier" in site else np.full(n, "")
-    mask = np.zeros(n, bool)
-    unknown = []
-    for name in names:
-        if name == "compute":
-            mask |= scenario.compute_sites().values.astype(bool)
-        elif name == "access":
-            mask |= access_mask(scenario)
-        elif name in set(tiers.tolist()):
-            mask |= tiers == name
-        elif name in set(ids.tolist()):
-            mask |= ids == name
-        else:
-            unknown.append(name)
+    mask = np.isin(ids, names) | np.isin(tiers, names)            # one vectorised pass, any number of names
+    if "compute" in names:
+        mask |= scenario.compute_sites().values.astype(bool)
+    if "access" in names:
+        mask |= access_mask(scenario)
+    known = np.isin(names, ids) | np.isin(names, tiers) | np.isin(names, ["compute", "access"])
+    unknown = names[~known].tolist()
     if unknown:
         raise WorkbenchError(f"{what}: {', '.join(map(repr, unknown))} is neither a site id nor a tier of scenario "
                              f"{scenario.name!r}; tiers present: {', '.join(sorted(set(tiers.tolist())))}; or use "
@@ -278,11 +275,14 @@ class Network:
         equipment = np.broadcast_to(np.asarray(equipment_ms, float), src.shape)
         self.transit_ms = np.zeros(n) if transit_ms is None else np.broadcast_to(
             np.nan_to_num(np.asarray(transit_ms, float)), (n,)).copy()
-        for name, arr in (("link length", self.length_km), ("link equipment_delay", equipment),
-                          ("site transit_delay", self.transit_ms)):
+        for name, arr, who in (("link length [km]", self.length_km, self.link_ids),
+                               ("link equipment_delay [ms]", equipment, self.link_ids),
+                               ("site transit_delay [ms]", self.transit_ms, self.site_ids)):
             bad = ~np.isfinite(arr) | (arr < 0)
             if bad.any():
-                raise WorkbenchError(f"{name} must be finite and >= 0; bad values at {np.flatnonzero(bad)[:5].tolist()}")
+                shown = ", ".join(f"{w} ({v:g})" for w, v in zip(who[bad][:5], arr[bad][:5]))
+                raise WorkbenchError(f"{name} must be finite and >= 0; got {shown}"
+                                     + (f" and {int(bad.sum()) - 5} more" if bad.sum() > 5 else ""))
         if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
             raise WorkbenchError(f"link end indices must be in [0, {n})")
         L = self.layer
@@ -357,7 +357,10 @@ class Network:
         t = self.transit_ms
         per_path = self.layer.per_path_ms
         limit = np.inf if limit_ms is None else max(0.0, float(limit_ms) - per_path)
-        d, pred = dijkstra(self.graph, directed=False, indices=src, limit=limit, return_predecessors=True)
+        if return_predecessors:
+            d, pred = dijkstra(self.graph, directed=False, indices=src, limit=limit, return_predecessors=True)
+        else:
+            d, pred = dijkstra(self.graph, directed=False, indices=src, limit=limit), None
         d = d + 0.5 * (t[src][:, None] + t[None, :]) + per_path
         if limit_ms is not None:
             d = np.where(d <= float(limit_ms) + 1e-12, d, np.inf)
@@ -391,8 +394,11 @@ class Network:
         if k == 0:
             return np.full(self.n, np.inf), np.full(self.n, -1, np.int64)
         off = np.zeros(k) if offset_ms is None else np.broadcast_to(np.asarray(offset_ms, float), (k,))
-        if not np.all(np.isfinite(off)) or np.any(off < 0):
-            raise WorkbenchError("target offsets must be finite and >= 0 ms")
+        bad = ~np.isfinite(off) | (off < 0)
+        if bad.any():
+            shown = ", ".join(f"{w} ({v:g})" for w, v in zip(self.site_ids[targets[bad]][:5], off[bad][:5]))
+            raise WorkbenchError(f"the internal delay (hop_delay [ms]) of a target site must be finite and >= 0; got "
+                                 f"{shown}")
         t = self.transit_ms
         n = self.n
         g = sp.csr_matrix((np.concatenate([self._w, off + 0.5 * t[targets]]),
@@ -432,13 +438,42 @@ class Network:
         src = self._idx(src)
         dst_idx = np.arange(self.n) if dst is None else self._idx(dst)
         d, pred = self.latency(src, limit_ms=limit_ms, return_predecessors=True)
+        lat_ = d[:, dst_idx]
+        reach = np.isfinite(lat_)
+        if dst_idx.size * 32 < self.n * max(1, int(np.ceil(np.log2(max(self.n, 2))))):
+            length, hops = self._walk(src, dst_idx, pred)       # few destinations: walk their paths only
+        else:
+            length, hops = self._jump(src, pred)                # many: pointer jumping over every node
+            length, hops = length[:, dst_idx], hops[:, dst_idx]
+        return {"latency": lat_, "length_km": np.where(reach, length, np.nan),
+                "hops": np.where(reach, hops, -1), "predecessors": pred}
+
+    def _walk(self, src, dst_idx, pred):
+        """Fibre length and hop count of each (src, dst) path, one vectorised step per hop."""
+        ns, nd = src.size, dst_idx.size
+        row = np.repeat(np.arange(ns), nd)
+        cur = np.tile(dst_idx, ns)
+        length = np.zeros(ns * nd)
+        hops = np.zeros(ns * nd, np.int64)
+        active = np.flatnonzero(pred[row, cur] >= 0)          # the source itself and unreachable sites stop
+        while active.size:
+            prev = pred[row[active], cur[active]]
+            lk = self.edge_link(prev, cur[active])
+            length[active] += self.length_km[lk]
+            hops[active] += 1
+            cur[active] = prev
+            active = active[pred[row[active], prev] >= 0]
+        return length.reshape(ns, nd), hops.reshape(ns, nd)
+
+    def _jump(self, src, pred):
+        """Fibre length and hop count from each source to every site by pointer jumping on the tree."""
         link = self.edge_link(pred, np.broadcast_to(np.arange(self.n), pred.shape))
         length = (np.where(link >= 0, self.length_km[np.maximum(link, 0)], 0.0) if self.length_km.size
                   else np.zeros(link.shape))
         hops = (link >= 0).astype(np.int64)
         rows = np.arange(src.size)[:, None]
         ptr = np.where(pred >= 0, pred, np.broadcast_to(np.arange(self.n), pred.shape))
-        # pointer jumping: after j rounds each node has summed 2^j edges towards its source
+        # after j rounds each node has summed 2^j edges towards its source
         for _ in range(max(1, int(np.ceil(np.log2(max(self.n, 2)))) + 1)):
             nxt = ptr[rows, ptr]
             length = length + length[rows, ptr] * (ptr != np.arange(self.n))
@@ -446,10 +481,7 @@ class Network:
             if np.array_equal(nxt, ptr):
                 break
             ptr = nxt
-        lat_ = d[:, dst_idx]
-        reach = np.isfinite(lat_)
-        return {"latency": lat_, "length_km": np.where(reach, length[:, dst_idx], np.nan),
-                "hops": np.where(reach, hops[:, dst_idx], -1), "predecessors": pred}
+        return length, hops
 
     def path_links(self, src, dst, predecessors=None, return_direction: bool = False):
         """The links of the shortest path of each (src, dst) pair, in order from ``src``.
@@ -530,7 +562,8 @@ def links_to_nearest(scenario, src="access", dst=("hub", "cluster", "metro_edge"
     Returns
     -------
     pandas.DataFrame
-        Columns ``id, src, dst, capacity`` [bit/s], ``tech, notes`` and ``km`` (great circle, for reading).
+        Columns ``id, src, dst, capacity`` [bit/s], ``tech, notes``: rows ``Scenario.with_rows("link", ...)``
+        takes as they are. ``.attrs["great_circle_km"]`` holds each pair's great-circle distance [km].
     """
     import pandas as pd
 
@@ -539,9 +572,11 @@ def links_to_nearest(scenario, src="access", dst=("hub", "cluster", "metro_edge"
     s_idx = resolve_sites(scenario, src, what="src")
     d_idx = resolve_sites(scenario, dst, what="dst")
     s_idx = s_idx[~np.isin(s_idx, d_idx)]
-    cols = ["id", "src", "dst", "capacity", "tech", "notes", "km"]
+    cols = ["id", "src", "dst", "capacity", "tech", "notes"]
     if s_idx.size == 0 or d_idx.size == 0:
-        return pd.DataFrame(columns=cols)
+        out = pd.DataFrame(columns=cols)
+        out.attrs["great_circle_km"] = np.zeros(0)
+        return out
     km, j = SiteIndex(site["lon"].values[d_idx], site["lat"].values[d_idx]).nearest(
         site["lon"].values[s_idx], site["lat"].values[s_idx])
     a, b = ids[s_idx], ids[d_idx[j]]
@@ -552,10 +587,12 @@ def links_to_nearest(scenario, src="access", dst=("hub", "cluster", "metro_edge"
     if max_km is not None:
         keep &= km <= float(max_km)
     cap = np.nan if capacity_bps is None else float(capacity_bps)
-    return pd.DataFrame({"id": [f"{prefix}:{x}--{y}" for x, y in zip(a[keep], b[keep])], "src": a[keep],
-                         "dst": b[keep], "capacity": cap, "tech": "otn",
-                         "notes": "what-if: direct route to the nearest data centre; length = great circle x "
-                                  "route_factor (assumed)", "km": np.round(km[keep], 1)})
+    out = pd.DataFrame({"id": [f"{prefix}:{x}--{y}" for x, y in zip(a[keep], b[keep])], "src": a[keep],
+                        "dst": b[keep], "capacity": cap, "tech": "otn",
+                        "notes": [f"what-if: direct route to the nearest data centre, {k:,.0f} km great circle; length = "
+                                  "great circle x route_factor (assumed)" for k in km[keep]]})
+    out.attrs["great_circle_km"] = km[keep]
+    return out
 
 
 def incidence(pair, link, n_pairs: int, n_links: int) -> sp.csr_matrix:
@@ -573,9 +610,16 @@ def _access_index(scenario):
     return idx, SiteIndex(site["lon"].values[idx], site["lat"].values[idx])
 
 
-def group_access_site(scenario) -> np.ndarray:
+#: Distance from a group's centre to its access PoP beyond which a warning says the access segment is
+#: long [km]: 136 km is the radius of a metro 1 ms circle at route factor 1.5 (FIGURES 2 [D]); an access
+#: network reaching farther than that is modelled only as a straight fibre of that length.
+ACCESS_WARN_KM = 136.0
+
+
+def group_access_site(scenario, *, warn: bool = True) -> np.ndarray:
     """Access PoP (site index) of every device group: its ``access_site`` where set, else the access
-    site nearest (great circle) to the group's centre."""
+    site nearest (great circle) to the group's centre. A warning names the groups whose PoP is more than
+    :data:`ACCESS_WARN_KM` away (their access segment is a long straight line)."""
     site, dev = scenario["site"], scenario["device"]
     if site.sizes["site"] == 0:
         raise WorkbenchError(f"scenario {scenario.name!r} has no sites: no access point of presence")
@@ -594,6 +638,19 @@ def group_access_site(scenario) -> np.ndarray:
             raise WorkbenchError(f"device.access_site {sorted(set(pinned[bad].tolist()))} is not a site of "
                                  f"scenario {scenario.name!r}")
         pop = np.where(pinned != "", gpop, pop)
+    if warn:
+        km = great_circle_km(dev["lon"].values.astype(float), dev["lat"].values.astype(float),
+                             site["lon"].values.astype(float)[pop], site["lat"].values.astype(float)[pop])
+        far = np.flatnonzero(km > ACCESS_WARN_KM)
+        if far.size:
+            gid = dev["device"].values.astype(str)
+            shown = ", ".join(f"{gid[i]} ({km[i]:,.0f} km)" for i in far[:6])
+            warnings.warn(f"{far.size} device group{'s' if far.size != 1 else ''} of scenario {scenario.name!r} "
+                          f"enter the network more than {ACCESS_WARN_KM:g} km from their centre: {shown}"
+                          + (f" and {far.size - 6} more" if far.size > 6 else "")
+                          + "; their access segment is modelled as a straight fibre of that length "
+                            "(give them a nearer site with access=yes, or set device.access_site)",
+                          WorkbenchWarning, stacklevel=3)
     return pop.astype(np.int64)
 
 

@@ -362,10 +362,13 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
                                                  sfixed, budget, rf, k_max=k_max)
         s = sub[s]
     # expand site candidates to the site's pools, keeping pairs that meet the SLO with that pool
-    pools_of_site = [np.flatnonzero((s_of_pool == j) & feasible) for j in range(n_site)]
-    counts = np.array([len(pools_of_site[j]) for j in s])
+    fp = np.flatnonzero(feasible)
+    fp = fp[np.argsort(s_of_pool[fp], kind="stable")]                # feasible pools grouped by site
+    first_pool = np.searchsorted(s_of_pool[fp], np.arange(n_site), side="left")
+    n_pools_site = np.bincount(s_of_pool[fp], minlength=n_site)
+    counts = n_pools_site[s]
     rep = np.repeat(np.arange(g.size), counts)
-    pair_pool = np.concatenate([pools_of_site[j] for j in s]) if rep.size else np.zeros(0, np.int64)
+    pair_pool = fp[np.repeat(first_pool[s] - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))]
     pair_group, pair_site, pair_one_way = g[rep], s[rep], one_way[rep]
     ok = 2.0 * pair_one_way + proc_ms[pair_pool] <= slo_ms
     pair_group, pair_site, pair_pool, pair_one_way = pair_group[ok], pair_site[ok], pair_pool[ok], pair_one_way[ok]
@@ -505,7 +508,10 @@ def _link_results(out, scenario, main, matrix, row_link, row_fwd, constrained, l
     out["link_utilisation"] = (dims, np.where(np.isfinite(cap), util, np.nan),
                                {"units": "1", "long_name": "inference traffic / link capacity"})
     out["link_binding"] = (dims, binding, {"units": "1", "long_name": "the link capacity limits the routing"})
-    out["link_price"] = (dims, price, {"units": price_unit, "long_name": "shadow price of link capacity"})
+    penalty = bool(np.sum(main["unserved"]) > 1e-9)
+    out["link_price"] = (dims, price, {
+        "units": price_unit, "long_name": "shadow price of link capacity"
+        + (" (demand is unserved: the price is set by the unserved penalty, not by a cost)" if penalty else "")})
     out.coords["link"] = ("link", link["link"].values)
     out.coords["direction"] = ("direction", ["forward", "reverse"],
                                {"long_name": "forward: from the link's src to its dst"})
@@ -517,21 +523,24 @@ def _link_results(out, scenario, main, matrix, row_link, row_fwd, constrained, l
         "links_loaded": int((load.sum(1) > 0).sum()),
         "max_link_utilisation": float(fin.max()) if fin.size and fin.max() >= 0 else math.nan,
         "max_link": f"{names[i]} ({'forward' if j == 0 else 'reverse'})" if fin.size and fin.max() >= 0 else "",
-        "binding_links": bind, "total_link_traffic_bps": float(load.sum())})
+        "binding_links": bind, "total_link_traffic_bps": float(load.sum()),
+        "link_price_from_unserved_penalty": penalty})
 
 
 def _nearest_rtt_ms(scenario, site_mask, layer: str = "ip") -> float:
     """Population-weighted median round trip from device groups to their nearest site in the mask [ms],
-    over the link graph (core path model, radio access included)."""
+    over the link graph (core path model, radio access included; one multi-source Dijkstra run)."""
     idx = np.flatnonzero(site_mask)
     if idx.size == 0:
         raise EdgeError("no site matches (e.g. no metro edge or no hub/cluster site in the scenario)")
-    one_way, _ = _paths.group_site_latency(scenario, idx, layer=layer, include_access=True)
-    lat = one_way.min(axis=1)
-    w = scenario["device"]["endpoints"].values
+    dev = scenario["device"]
+    n = dev.sizes["device"]
+    res = _paths.point_latency(scenario, dev["lon"].values, dev["lat"].values, np.arange(n), dev["endpoints"].values,
+                               idx, layer=layer, include_access=True, warn=False)
+    lat = res["latency_ms"]
     if not np.isfinite(lat).any():
         raise EdgeError("no device group reaches any of these sites over the link graph")
-    w = np.where(np.isfinite(lat), w, 0.0)
+    w = np.where(np.isfinite(lat), dev["endpoints"].values, 0.0)
     order = np.argsort(lat)
     cum = np.cumsum(w[order]) / w.sum()
     return float(2.0 * lat[order][np.searchsorted(cum, 0.5)])
@@ -555,11 +564,12 @@ def _tier_figures(model, chip, count, dtype, isl, osl, params, chips, rtt_ms, pr
 def cascade_analysis(scenario, small_model: str = "llama-3.1-8b", large_model: str = "llama-3.1-70b",
                      small_chip: str = "h100-sxm", large_chip: str = "h100-sxm", small_count: int = 1,
                      large_count: int = 2, dtype: str = "fp8", isl: int = 500, osl: int = 250,
-                     share=None, probe: str = "full", ranking: float = 0.7, serving_params=None) -> xr.Dataset:
+                     share=None, probe: str = "full", ranking: float = 0.7, serving_params=None,
+                     layer: str = "ip") -> xr.Dataset:
     """Large-small collaboration curves for the scenario: small model at metro edge sites, large at hubs.
 
-    Network round trips are the population-median RTT over the link graph (``ip`` layer, radio access
-    included) to the nearest ``metro_edge`` site (small tier) and to the nearest ``hub``/``cluster`` site
+    Network round trips are the population-median RTT over the link graph (``layer``, default ``ip``;
+    radio access included) to the nearest ``metro_edge`` site (small tier) and to the nearest ``hub``/``cluster`` site
     (large tier); energy includes each tier's median PUE
     and cost its median power price. Both tiers run at batch min(32, max batch).
 
@@ -573,8 +583,8 @@ def cascade_analysis(scenario, small_model: str = "llama-3.1-8b", large_model: s
     tier = site["tier"].values.astype(str)
     edge_mask = tier == "metro_edge"
     hub_mask = np.isin(tier, ("hub", "cluster"))
-    rtt_edge = _nearest_rtt_ms(scenario, edge_mask)
-    rtt_hub = _nearest_rtt_ms(scenario, hub_mask)
+    rtt_edge = _nearest_rtt_ms(scenario, edge_mask, layer)
+    rtt_hub = _nearest_rtt_ms(scenario, hub_mask, layer)
     chips = scenario["chip"]
     small, small_probe, s_sum = _tier_figures(small_model, small_chip, small_count, dtype, isl, osl, params, chips,
                                               rtt_edge, float(np.median(site["power_price"].values[edge_mask])),

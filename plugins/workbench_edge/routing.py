@@ -333,7 +333,13 @@ def solve_lp(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, dema
     exact = bool(np.all(per_pool[pair_pool] == pair_cost))
     if aggregate is True and not exact:
         raise EdgeError("aggregate=True needs pair costs that depend on the pool only")
-    if (aggregate == "auto" and exact) or aggregate is True:
+    # with link constraints two groups are interchangeable only if their pairs load the same links:
+    # merging needs a group_key (the access PoP) that says so
+    linked = link_matrix is not None and link_matrix.shape[0] > 0
+    if aggregate is True and linked and group_key is None:
+        raise EdgeError("aggregate=True with link constraints needs group_key (groups with the same key must load "
+                        "the same links, e.g. the access PoP)")
+    if ((aggregate == "auto" and exact) or aggregate is True) and not (linked and group_key is None):
         cls, n_cls = aggregate_groups(n_groups, pair_group, pair_pool,
                                       group_key if link_matrix is not None else None)
         if n_cls < n_groups:
@@ -372,8 +378,10 @@ def solve_lp(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, dema
     a_ub = sp.csr_matrix((np.ones(k), (pair_pool, np.arange(k))), shape=(n_pools, k + n_groups))
     b_ub = capacity
     if link_matrix is not None and link_matrix.shape[0]:
-        # scale rows to ~1 (bits and Tbit/s would otherwise span 12 orders of magnitude)
-        scale = np.where(link_capacity > 0, link_capacity, 1.0)
+        # scale each row by its largest coefficient: bits per request (1e4-1e7) against Tbit/s capacities
+        # would otherwise leave coefficients near 1e-9, which HiGHS drops as zeros
+        rowmax = np.asarray(abs(link_matrix).max(axis=1).todense()).ravel()
+        scale = np.where(rowmax > 0, rowmax, 1.0)
         rows = sp.diags(1.0 / scale) @ link_matrix
         a_ub = sp.vstack([a_ub, sp.hstack([rows, sp.csr_matrix((rows.shape[0], n_groups))])]).tocsr()
         b_ub = np.concatenate([capacity, link_capacity / scale])
@@ -389,8 +397,11 @@ def solve_lp(n_groups: int, n_pools: int, pair_group, pair_pool, pair_cost, dema
            "n_pairs": int(k), "n_lp_pairs": int(k)}
     if link_matrix is not None:
         marg = getattr(getattr(res, "ineqlin", None), "marginals", None)
-        dual = np.zeros(link_matrix.shape[0]) if marg is None else np.asarray(marg)[n_pools:] / np.where(
-            link_capacity > 0, link_capacity, 1.0)
+        if marg is None or not link_matrix.shape[0]:
+            dual = np.zeros(link_matrix.shape[0])
+        else:
+            rowmax = np.asarray(abs(link_matrix).max(axis=1).todense()).ravel()
+            dual = np.asarray(marg)[n_pools:] / np.where(rowmax > 0, rowmax, 1.0)
         out["link_dual"] = dual
     return out
 

@@ -52,7 +52,9 @@ def test_adding_a_link_or_a_site_never_lowers_coverage(seed):
         a, b = rng.choice(len(sites), 2, replace=False)
         more = _shares(_build(sites, links + [{"id": "new", "src": f"s{a}", "dst": f"s{b}"}], devices, inventory))
         assert np.all(more >= base - 1e-12)
-    # a new compute site linked to the graph, and a new access PoP (re-homes some points closer)
+    # a new compute site (a cluster, not an access tier) linked to the graph. Adding an *access* site is
+    # different: it re-homes the groups nearest to it and can lower their coverage if it connects poorly
+    # (workbench.paths docstring); test_access_sites_rehome_groups checks that on purpose.
     s_new = {"id": "new-dc", "lon": 115.0, "lat": 30.0, "tier": "cluster"}
     more = _shares(_build(sites + [s_new], links + [{"id": "nl", "src": "new-dc", "dst": "s3"}], devices,
                           inventory + [{"site": "new-dc", "chip": "h100", "installed": 8}]))
@@ -160,3 +162,22 @@ def test_edge_siting_candidates_cover_what_coverage_then_sees():
     cov = wb.analyze("coverage", _build(sites, links, devices, inv), budget_ms=[1.5], n_rings=4, n_angles=6)
     assert float(cov.national_share.item()) == pytest.approx(float(es.final_share), rel=1e-12)
     np.testing.assert_allclose(cov.share.values[:, 0], es.share_after.values, rtol=1e-12)
+
+
+def test_access_sites_rehome_groups():
+    # A metro at its PoP 100 km from the DC (1 ms: 0.1 + 0.49 + 0.1 = 0.69 ms, covered). A new access PoP
+    # right at the metro centre, joined to the DC by a 200 km detour, becomes the metro's PoP (nearest to
+    # its centre): 0.1 + 0.98 + 0.1 = 1.18 ms, beyond 1 ms, so the metro's 1 ms share drops to 0. This is the
+    # access model (people use their nearest access network), not a path-model error.
+    km_deg = math.pi / 180 * 6371.0088
+    sites = [{"id": "pop-a", "lon": 116.0, "lat": 30.0 + 5 / km_deg, "tier": "pop"},
+             {"id": "dc", "lon": 116.0, "lat": 30.0 + 100 / km_deg, "tier": "cluster"}]
+    links = [{"id": "a", "src": "pop-a", "dst": "dc", "length": 100.0}]
+    devices = [{"id": "m", "lon": 116.0, "lat": 30.0, "endpoints": 1e6}]
+    inv = [{"site": "dc", "chip": "h100", "installed": 8}]
+    before = wb.analyze("coverage", _build(sites, links, devices, inv), budget_ms=[1])
+    assert before.share.item() == 1.0 and before.access_site.item() == "pop-a"
+    after = wb.analyze("coverage", _build(sites + [{"id": "pop-b", "lon": 116.0, "lat": 30.0, "tier": "pop"}],
+                                          links + [{"id": "b", "src": "pop-b", "dst": "dc", "length": 200.0}],
+                                          devices, inv), budget_ms=[1])
+    assert after.access_site.item() == "pop-b" and after.share.item() == 0.0

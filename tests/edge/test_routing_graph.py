@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from workbench_edge import routing as r
 from workbench_edge.analyses import routing_analysis
 from workbench_edge.catalogue import request_class
@@ -115,3 +116,27 @@ def test_disaggregation_ships_the_kv_cache_over_the_real_path():
     assert float(ds["kv_transfer"].squeeze()) == pytest.approx(want)
     m = wb.analyze("latency_matrix", sc, sites="dc-far", dst="dc-near")
     assert float(m.latency.squeeze()) == pytest.approx(float(ds["path_latency"]))
+
+
+def test_groups_on_different_links_are_not_merged_without_a_key():
+    # 2 groups, 1 pool; only group 0's path crosses a 10 bit/s link (1 bit per request): group 0 gets 10,
+    # group 1 all of its 100; merging them by candidate pools alone would give 5 and 5
+    pg, pp, cost = np.array([0, 1]), np.array([0, 0]), np.array([1.0, 1.0])
+    lm = sp.csr_matrix(np.array([[1.0, 0.0]]))
+    for agg in ("auto", False):
+        res = r.solve_lp(2, 1, pg, pp, cost, np.array([100.0, 100.0]), np.array([1000.0]), link_matrix=lm,
+                         link_capacity=np.array([10.0]), aggregate=agg)
+        np.testing.assert_allclose(res["x"], [10.0, 100.0], atol=1e-6)
+    with pytest.raises(Exception, match="group_key"):
+        r.solve_lp(2, 1, pg, pp, cost, np.array([100.0, 100.0]), np.array([1000.0]), link_matrix=lm,
+                   link_capacity=np.array([10.0]), aggregate=True)
+
+
+@pytest.mark.parametrize("capacity", [1e13, 1e14, 1e15])
+def test_link_rows_survive_the_solver_at_terabit_capacities(capacity):
+    # 40 kbit per request on a 10-1,000 Tbit/s link: the row must bind at capacity / 4e4 requests/s
+    lm = sp.csr_matrix(np.array([[4e4]]))
+    res = r.solve_lp(1, 1, np.array([0]), np.array([0]), np.array([1.0]), np.array([1e11]), np.array([1e12]),
+                     link_matrix=lm, link_capacity=np.array([capacity]))
+    assert res["x"][0] == pytest.approx(capacity / 4e4, rel=1e-6)
+    assert res["link_dual"][0] < 0

@@ -100,6 +100,9 @@ def edge_siting(scenario, target_share: float = 0.75, budget_ms=1.0, *, sites="c
                        join="outer", data_vars="all", coords="minimal", compat="override", combine_attrs="drop")
         for name in ("site", "group", "name"):
             ds[name] = ds[name].fillna("")
+        for name in ds.variables:                        # concat with combine_attrs="drop" loses them
+            if name in runs[0].variables:
+                ds[name].attrs = dict(runs[0][name].attrs)
         ds.attrs["summary_json"] = json.dumps([json.loads(r.attrs["summary_json"]) for r in runs])
         ds.attrs["summary_text"] = "\n".join(r.attrs["summary_text"] for r in runs)
         ds.attrs["reached"] = int(all(r.attrs["reached"] for r in runs))

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from .. import paths as _paths
-from ..errors import WorkbenchWarning
+from ..errors import WorkbenchError, WorkbenchWarning
 
 
 def _site_coords(scenario, idx, dim):
@@ -30,11 +30,28 @@ def _warn_unreachable(scenario, src_idx, dst_idx, lat_):
     if not bad.any():
         return
     ids = scenario["site"]["site"].values.astype(str)
-    worst = np.unique(np.concatenate([src_idx[bad.sum(1) == dst_idx.size], dst_idx[bad.sum(0) == src_idx.size]]))
+    off = src_idx[:, None] != dst_idx[None, :]           # a site always reaches itself: compare off-diagonal
+    cut_src = src_idx[(bad.sum(1) == off.sum(1)) & (off.sum(1) > 0)]
+    cut_dst = dst_idx[(bad.sum(0) == off.sum(0)) & (off.sum(0) > 0)]
+    worst = np.unique(np.concatenate([cut_src, cut_dst]))
     names = ids[worst] if worst.size else np.unique(ids[src_idx[np.nonzero(bad)[0]]])
     shown = ", ".join(names[:8].tolist()) + (f" and {names.size - 8} more" if names.size > 8 else "")
     warnings.warn(f"{int(bad.sum())} site pair{'s' if bad.sum() != 1 else ''} of scenario {scenario.name!r} have no "
                   f"path over the link graph (unreachable: {shown})", WorkbenchWarning, stacklevel=3)
+
+
+#: Largest src x dst result built in one call [cells]: 20 million cells are ~0.5 GB of float64 variables
+#: and the Dijkstra predecessors; beyond it the user is asked to select sites (a sizing choice).
+MAX_CELLS = 20_000_000
+
+
+def _check_size(scenario, src_idx, dst_idx, per_pair: int = 1):
+    cells = src_idx.size * dst_idx.size * per_pair
+    n = scenario["site"].sizes["site"]
+    if cells > MAX_CELLS or src_idx.size * n > 4 * MAX_CELLS:
+        raise WorkbenchError(f"{src_idx.size:,} x {dst_idx.size:,} site pairs of scenario {scenario.name!r} are too many "
+                             f"for one result; select sources and destinations with sites= and dst= (ids, tiers "
+                             f"such as 'hub' or 'cluster', 'compute', 'access')")
 
 
 def latency_matrix(scenario, sites=None, *, dst=None, layer: str = "optical") -> xr.Dataset:
@@ -67,6 +84,7 @@ def latency_matrix(scenario, sites=None, *, dst=None, layer: str = "optical") ->
     """
     src_idx = _paths.resolve_sites(scenario, sites, what="sites")
     dst_idx = src_idx if dst is None else _paths.resolve_sites(scenario, dst, what="dst")
+    _check_size(scenario, src_idx, dst_idx)
     net = _paths.Network.from_scenario(scenario, layer)
     r = net.route(src_idx, dst_idx)
     lat_ = r["latency"]
@@ -128,6 +146,7 @@ def paths(scenario, sites=None, *, dst=None, layer: str = "optical") -> xr.Datas
     """
     src_idx = _paths.resolve_sites(scenario, sites, what="sites")
     dst_idx = src_idx if dst is None else _paths.resolve_sites(scenario, dst, what="dst")
+    _check_size(scenario, src_idx, dst_idx, per_pair=8)
     net = _paths.Network.from_scenario(scenario, layer)
     r = net.route(src_idx, dst_idx)
     _warn_unreachable(scenario, src_idx, dst_idx, r["latency"])
