@@ -24,15 +24,38 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if a >= 1e4 and a < 1e15 and value == round(value) else f"{value:.4g}"
 
 
+#: Units shown with an SI prefix chosen for the magnitude (``4e11 bit/s`` -> ``400 Gbit/s``).
+_SCALABLE = ("bit/s", "B/s", "B", "W", "J", "Wh", "FLOP/s", "OP/s", "FLOP", "token/s", "request/s", "bit")
+_PREFIXES = ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def human_scale(magnitude: float, units: str | None) -> tuple[float, str | None]:
+    """The divisor and unit that show ``magnitude`` in human units (``(1e9, "Gbit/s")``), or ``(1, units)``."""
+    if units not in _SCALABLE or not np.isfinite(magnitude):
+        return 1.0, units
+    for factor, prefix in _PREFIXES:
+        if abs(magnitude) >= factor:
+            return factor, prefix + units
+    return 1.0, units
+
+
 def describe_variable(name: str, var: xr.DataArray) -> str:
     """One line: ``name [units]: value`` for a scalar, ``name [units] (dim=n, ...): min .. max`` for an array."""
     units = var.attrs.get("units")
-    label = f"{name} [{units}]" if units not in (None, "") else name
     long_name = var.attrs.get("long_name", "")
     tail = f"  ({long_name})" if long_name and long_name != name else ""
     dims = ", ".join(f"{d}={n}" for d, n in var.sizes.items())
-    if var.dtype.kind in "fiub":
+    if var.dtype.kind in "fiu":
         values = np.asarray(var.values, dtype=float)
+        finite_all = values[np.isfinite(values)]
+        scale, units = human_scale(float(np.max(np.abs(finite_all))) if finite_all.size else np.nan, units)
+        values = values / scale
+    else:
+        values = None
+    label = f"{name} [{units}]" if units not in (None, "") else name
+    if var.dtype.kind == "b":
+        values = np.asarray(var.values, dtype=float)
+    if values is not None:
         if values.size == 1:
             return f"{label}: {_fmt(float(values.ravel()[0]))}{tail}"
         finite = values[np.isfinite(values)]

@@ -646,7 +646,7 @@ def disaggregation_analysis(scenario, model: str = "llama-3.1-70b", prefill_chip
                 count = count * tier_ok
         if count.max() <= 0:
             raise EdgeError(f"no site of scenario {scenario.name!r} has {chip!r} chips; pass the site")
-        return ids[int(np.argmax(count))]
+        return str(ids[int(np.argmax(count))])
 
     p_site = _pick(prefill_chip, prefill_site)
     d_site = _pick(decode_chip, decode_site, "metro_edge")
