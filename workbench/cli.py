@@ -338,17 +338,30 @@ def cmd_run(args) -> int:
 def cmd_export(args) -> int:
     import workbench as wb
 
-    sc = wb.load_scenario(args.scenario, allow_paths=args.allow_path or ())
+    from .io.export import check_output_folder
+
+    if not (args.out or args.geojson):
+        raise UsageError("export: give --out DIR (YAML + CSV) and/or --geojson FILE")
+    # every output is checked before anything is written: a refused --out must not follow a written --geojson
     if args.geojson:
         _refuse_overwrite(args.geojson, args.force)
+        if Path(args.geojson).is_dir():
+            raise UsageError(f"--geojson {args.geojson}: is a folder; give a file name")
+    if args.out:
+        check_output_folder(args.out, overwrite=args.force)
+        if args.geojson and Path(os.path.abspath(args.geojson)).is_relative_to(os.path.abspath(args.out)):
+            raise UsageError(f"--geojson {args.geojson} lies inside --out {args.out}, which is replaced as a whole; "
+                             "write it elsewhere")
+    sc = wb.load_scenario(args.scenario, allow_paths=args.allow_path or ())
+    if args.out:
+        check_output_folder(args.out, overwrite=args.force, kinds=sc.kinds)
+    if args.geojson:
         sc.to_geojson(args.geojson, devices=args.devices)
         print(f"{args.geojson}: {sc['site'].sizes['site']} sites, {sc['link'].sizes['link']} links"
               + (f", {sc['device'].sizes['device']} device groups" if args.devices else ""))
     if args.out:
         path = sc.to_files(args.out, overwrite=args.force)
         print(f"{path}: scenario {sc.name!r} with {len(list(Path(args.out).glob('*.csv')))} CSV tables")
-    if not (args.out or args.geojson):
-        raise UsageError("export: give --out DIR (YAML + CSV) and/or --geojson FILE")
     return 0
 
 
