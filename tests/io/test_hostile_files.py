@@ -293,3 +293,33 @@ def test_problems_print_file_line_field_got_expected(tmp_path):
     assert text.startswith(f"{tmp_path / 'sites.csv'}:3: site[qy].pue: out of range")
     assert text.endswith("(got '0.5', expected in [1, 4] 1)")
     assert math.isfinite(len(err.one_line()))  # a one-line form for the CLI
+
+
+def test_a_repeated_row_is_checked_in_linear_time_and_printed_capped(tmp_path):
+    from workbench.errors import MAX_SHOWN_PER_FIELD
+
+    row = "zjk,114.871,40.783,1.25\n"
+    path = scenario(tmp_path, sites="id,lon [degree_east],lat [degree_north],pue\n" + row * 40_000)
+    start = time.perf_counter()
+    err = error_of(path)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 4, elapsed  # 10-23 s when every duplicate scanned the whole id column
+    assert len(err.problems) == 39_999  # every problem is kept ...
+    only(err, "duplicate id 'zjk' in site (first at line 2)", line=3)
+    lines = str(err).splitlines()  # ... but the message shows the first ones and a count
+    assert len(lines) == 1 + MAX_SHOWN_PER_FIELD + 1, lines[:3]
+    assert lines[-1].endswith(f"... and {39_999 - MAX_SHOWN_PER_FIELD} more problems in site")
+
+
+def test_netcdf_variable_over_a_foreign_dimension_is_refused_fast(tiny_scenario, tmp_path):
+    import xarray as xr
+
+    parts = tiny_scenario.to_datatree().to_dict()
+    parts["/site"] = parts["/site"].assign(junk=("x", np.zeros(100_000, dtype="f4")))
+    path = tmp_path / "junk.nc"
+    xr.DataTree.from_dict(parts).to_netcdf(path, engine="h5netcdf")
+    start = time.perf_counter()
+    err = error_of(path)
+    assert time.perf_counter() - start < 5  # to_dataframe over site x x took minutes
+    only(err, "variable 'junk' of group /site has dimensions ['x'], not those of kind 'site'", file=path,
+         field="site.junk")

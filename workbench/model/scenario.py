@@ -252,9 +252,14 @@ def _build_table(kind: str, frame: pd.DataFrame, schema: Schema, column_units: M
     if not missing_index:  # a missing id column is reported once, not once per row
         for i in np.flatnonzero(np.array([any(k[i] == "" for k in keys) for i in range(len(ids))], dtype=bool)):
             problems.append(Problem("missing id", origin.file, origin.line(i), f"{kind}.{index_cols[0]}"))
-    dup = pd.Series(ids).duplicated(keep="first").to_numpy()
-    for i in np.flatnonzero(dup & (ids != "")):
-        first = int(np.flatnonzero(ids == ids[i])[0])
+    dup = pd.Series(ids, dtype=object).duplicated(keep="first").to_numpy()
+    dup_rows = np.flatnonzero(dup & (ids != ""))
+    first_row: dict[str, int] = {}
+    if len(dup_rows):  # one pass: the first row of every id (a scan per duplicate was quadratic)
+        for i, ident in enumerate(ids.tolist()):
+            first_row.setdefault(ident, i)
+    for i in dup_rows:
+        first = first_row[ids[i]]
         at = f" (first at line {origin.line(first)})" if origin.line(first) is not None else ""
         problems.append(Problem(f"duplicate id {ids[i]!r} in {kind}{at}", origin.file, origin.line(i),
                                 f"{kind}[{ids[i]}]", str(ids[i])))
@@ -871,6 +876,16 @@ class Scenario:
             if any(d not in ds.dims and ds.sizes for d in dims):
                 problems.append(Problem(f"group /{kind} has dimensions {list(ds.dims)}", file, field=f"/{kind}",
                                         expected=f"dimensions {list(dims)}", root=True))
+                continue
+            # a variable over another dimension would be spread over kind x that dimension by to_dataframe
+            # (a small file could ask for billions of rows): refuse it before
+            foreign = [str(n) for n in ds.variables if set(ds[n].dims) - set(dims)]
+            if foreign:
+                for name in foreign:
+                    problems.append(Problem(f"variable {name!r} of group /{kind} has dimensions "
+                                            f"{list(map(str, ds[name].dims))}, not those of kind {kind!r}", file,
+                                            field=f"{kind}.{name}", expected=f"dimensions within {list(dims)}",
+                                            root=True))
                 continue
             frame = ds.to_dataframe().reset_index() if ds.sizes else pd.DataFrame(
                 {c: pd.Series([], dtype=object) for c in [*dims, *ds.data_vars]})
