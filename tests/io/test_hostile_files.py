@@ -176,6 +176,32 @@ def test_csv_reference_outside_the_scenario_folder_is_refused(tmp_path):
     assert wb.load_scenario(path, allow_paths=[tmp_path])["site"].sizes["site"] == 2
 
 
+@pytest.mark.parametrize(("reference", "words"), [
+    ('"sites.csv\\0"', "control characters (U+0000)"),  # was a raw "embedded null byte"
+    ("x" * 300 + ".csv", "name too long"),  # was a raw [Errno 36]
+    ("loop.csv", "symbolic-link loop"),  # was "RuntimeError (unexpected)"
+    ("folder", "is a directory, not a file"),  # was "not found"
+    ("fifo.csv", "is not a regular file"),
+    ("nothere.csv", "not found"),
+])
+def test_odd_csv_references_are_one_problem_at_the_csv_line(tmp_path, reference, words):
+    (tmp_path / "loop.csv").symlink_to(tmp_path / "loop.csv")
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo.csv")  # reading it would block: refused before any open()
+    path = tmp_path / "s.yaml"
+    path.write_text(f"workbench: 1\nname: t\ntables:\n  site: {{csv: {reference}}}\n", encoding="utf-8")
+    err = error_of(path)
+    only(err, words, file=path, line=4, field="tables.site.csv")
+    assert len(err.problems) == 1, err
+
+
+def test_a_nul_byte_in_the_scenario_path_is_a_scenario_error(tmp_path):
+    from workbench.io.scenario_file import load_scenario_file
+
+    with pytest.raises(ScenarioError, match="cannot read scenario file: embedded null byte"):
+        load_scenario_file(str(tmp_path / "s\0.yaml"))
+
+
 def test_a_plain_csv_given_as_a_scenario_says_so(tmp_path):
     csv = tmp_path / "sites.csv"
     csv.write_text(SITES)

@@ -26,6 +26,7 @@ import csv
 import dataclasses
 import io
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,42 @@ def _shipped_datasets() -> Path:
     return Path(str(resources.files("workbench_datasets"))).resolve()
 
 
+def _resolve_reference(folder: Path, reference: str) -> tuple[Path, str]:
+    """``(resolved path, "")`` of a ``csv:`` reference, or ``(folder, why)`` when the text cannot be a path.
+
+    Refused (rather than raised from deep inside :mod:`pathlib`): control characters such as a NUL
+    byte, names longer than the file system allows, symbolic-link loops.
+    """
+    bad = sorted({f"U+{ord(c):04X}" for c in reference if ord(c) < 32 or ord(c) == 127})
+    if bad:
+        return folder, f"it contains control characters ({', '.join(bad)})"
+    try:
+        return (folder / reference).resolve(), ""
+    except RuntimeError as err:  # Python 3.11: "Symlink loop from ..."
+        return folder, f"symbolic-link loop ({err})"
+    except (OSError, ValueError) as err:
+        reason = os.strerror(err.errno) if isinstance(err, OSError) and err.errno else str(err)
+        return folder, reason[:1].lower() + reason[1:]
+
+
+def _not_a_file(target: Path) -> str:
+    """"" if ``target`` is a readable regular file, else what it is ("not found", "is a directory", ...)."""
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        return "not found"
+    except OSError as err:
+        reason = os.strerror(err.errno) if err.errno else str(err)
+        return f"cannot be opened ({reason[:1].lower() + reason[1:]})"
+    except ValueError as err:
+        return f"cannot be opened ({err})"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file (a device, pipe or socket)"
+    return ""
+
+
 def _confined(target: Path, root: Path, allowed: Iterable[Path]) -> bool:
     return any(target.is_relative_to(base) for base in (root, *allowed))
 
@@ -189,7 +226,12 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
                                         str(spec["csv"]), expected="a path relative to the scenario file", root=True))
                 unreadable = True
                 continue
-            csv_path = (path.parent / spec["csv"]).resolve()
+            csv_path, why = _resolve_reference(path.parent, spec["csv"])
+            if why:
+                problems.append(Problem(f"unusable CSV path: {why}", file, slines.get("csv"), f"{field}.csv",
+                                        spec["csv"], expected="a path relative to the scenario file", root=True))
+                unreadable = True
+                continue
             if not _confined(csv_path, root, allowed):
                 problems.append(Problem(f"CSV path leaves the scenario's folder ({root}): it resolves to {csv_path}; "
                                         "move the file into that folder tree or allow its folder explicitly "
@@ -198,9 +240,10 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
                                         expected=f"a file under {root}", root=True))
                 unreadable = True
                 continue
-            if not csv_path.is_file():
-                problems.append(Problem(f"CSV file not found: {csv_path}", file, slines.get("csv"), f"{field}.csv",
-                                        str(spec["csv"])))
+            missing = _not_a_file(csv_path)
+            if missing:
+                problems.append(Problem(f"CSV file {missing}: {csv_path}", file, slines.get("csv"), f"{field}.csv",
+                                        str(spec["csv"]), root=True))
                 unreadable = True
                 continue
             n_before = len(problems)
