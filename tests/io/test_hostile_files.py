@@ -349,3 +349,15 @@ def test_netcdf_variable_over_a_foreign_dimension_is_refused_fast(tiny_scenario,
     assert time.perf_counter() - start < 5  # to_dataframe over site x x took minutes
     only(err, "variable 'junk' of group /site has dimensions ['x'], not those of kind 'site'", file=path,
          field="site.junk")
+
+
+def test_parameter_problems_name_the_line(tmp_path):
+    (tmp_path / "sites.csv").write_text(SITES, encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text("workbench: 1\nname: t\nparameters:\n  route_factor: 1.4\n  route_factr: 2\n"
+                    "  metro_route_factor: .nan\ntables:\n  site: {csv: sites.csv}\n", encoding="utf-8")
+    text = {p.field: str(p) for p in error_of(path).problems}
+    assert text["parameters.route_factr"].startswith(f"{path}:5: parameters.route_factr: unknown parameter "
+                                                     "'route_factr'; did you mean 'route_factor'"), text
+    assert text["parameters.metro_route_factor"].startswith(f"{path}:6: parameters.metro_route_factor: NaN is "
+                                                            "not a value"), text

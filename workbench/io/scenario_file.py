@@ -305,7 +305,9 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
         tables[kind] = frame
         units[kind] = col_units
         origins[kind] = origin
-    params = _strip(doc.get("parameters") or {})
+    raw_params = doc.get("parameters") or {}
+    params = _strip(raw_params)
+    parameter_lines = raw_params.get("__lines__", {}) if isinstance(raw_params, dict) else {}
     if not isinstance(params, dict):
         problems.append(Problem("expected 'parameters' to be a mapping", file, lines.get("parameters"), "parameters"))
         params = {}
@@ -317,7 +319,8 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
     try:  # the table checks run even when the file has structural problems: report everything at once
         scenario = Scenario.from_tables(tables, name=str(doc.get("name") or path.stem),
                                         description=str(doc.get("description") or ""), parameters=params,
-                                        units=units, origins=origins, attrs=attrs, source=file)
+                                        units=units, origins=origins, attrs=attrs, source=file,
+                                        parameter_lines=parameter_lines)
     except ScenarioError as err:
         raise ScenarioError([*problems, *err.problems], file) from None
     if problems:
