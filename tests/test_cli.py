@@ -127,6 +127,11 @@ def _one_line_error(capsys, argv, *words) -> str:
     (["analyze", "coverage", "--scenario", "china-edcw"], ("did you mean 'china-edwc'?",)),
     (["fabric", "--chip", "h100", "--count", "8", "--topology", "clos2", "--medium", "copper-dac"],
      ("unknown chip 'h100'; did you mean 'h100-sxm'?",)),
+    # plugin analyses are checked against their real signatures (they were `_x(scenario, **params)` wrappers)
+    (["analyze", "routing", "--param", "k_max=abc"], ("analysis 'routing': --param k_max='abc': expected a number",)),
+    (["analyze", "routing", "--param", "k_max=2.5"], ("--param k_max=2.5: expected an integer",)),
+    (["analyze", "fabric", "--param", "chip=h100"], ("analysis 'fabric' does not take --param chip; it takes: presets",)),
+    (["analyze", "transport", "--param", "default_rate=fast"], ("--param default_rate='fast'",)),
 ])
 def test_errors_are_one_line_with_exit_2(capsys, argv, words):
     _one_line_error(capsys, argv, *words)

@@ -199,7 +199,12 @@ def _coerce_params(name: str, func, params: dict) -> dict:
         param = sig.parameters.get(key)
         default = param.default if param is not None else inspect.Parameter.empty
         label = "--budget-ms" if key == "budget_ms" else f"--param {key}"
-        if default is inspect.Parameter.empty or default is None:
+        numeric = _annotated_number(param)
+        if default is None and numeric and value is not None:  # ``x: float | None = None``: a number or nothing
+            if isinstance(value, (list, tuple)) and len(value) == 1:
+                value = value[0]
+            out[key] = _number(name, label, value, integer=numeric == "int")
+        elif default is inspect.Parameter.empty or default is None:
             out[key] = value
         elif isinstance(default, bool):
             if not isinstance(value, bool):
@@ -223,6 +228,16 @@ def _coerce_params(name: str, func, params: dict) -> dict:
         else:
             out[key] = value
     return out
+
+
+def _annotated_number(param: inspect.Parameter | None) -> str:
+    """``"float"`` or ``"int"`` when the parameter is annotated as that number (optionally ``| None``), else ``""``."""
+    if param is None or param.annotation is inspect.Parameter.empty:
+        return ""
+    ann = param.annotation
+    text = ann if isinstance(ann, str) else getattr(ann, "__name__", None) or str(ann)
+    names = set(re.findall(r"[A-Za-z_]+", text)) - {"None", "Optional", "typing"}
+    return next(iter(names)) if names in ({"float"}, {"int"}) else ""
 
 
 def _number(name: str, label: str, value, integer: bool = False):
@@ -264,9 +279,15 @@ def cmd_analyze(args) -> int:
     _check_params(args.name, params)
     params = _coerce_params(args.name, specs[args.name].func, params)
     sc = wb.load_scenario(args.scenario, allow_paths=args.allow_path or ())
+    try:  # only a failure to bind the arguments is a parameter error
+        inspect.signature(specs[args.name].func).bind(sc, **params)
+    except TypeError as err:
+        raise UsageError(f"analysis {args.name!r}: {err}") from err
+    except ValueError:  # no introspectable signature
+        pass
     try:
         result = wb.analyze(args.name, sc, **params)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError) as err:  # a core analysis refusing a value it was given
         if isinstance(err, WorkbenchError):
             raise
         raise UsageError(f"analysis {args.name!r}: bad parameter value: {type(err).__name__}: {err}") from err
