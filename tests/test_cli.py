@@ -157,6 +157,26 @@ def test_outputs_are_not_overwritten_without_force(tmp_path, capsys):
     assert out.read_bytes()[:4] == b"\x89HDF"
 
 
+def test_analyze_out_writes_results_with_numpy_scalar_attrs(tmp_path, capsys):
+    import numpy as np
+
+    from workbench.fileio import netcdf_safe
+
+    out = tmp_path / "disagg.nc"  # its attrs prefill_site/decode_site are numpy.str_: "No conversion path"
+    assert main(["analyze", "disaggregation", "--out", str(out)]) == 0, capsys.readouterr().err
+    with xr.open_dataset(out, engine="h5netcdf") as ds:
+        assert isinstance(ds.attrs["prefill_site"], str) and ds.attrs["prefill_site"]
+    weird = xr.Dataset({"x": ("i", [1.0], {"units": np.str_("km"), "ok": np.bool_(True), "n": np.int64(3)})},
+                       attrs={"site": np.str_("a"), "share": np.float32(0.5), "flag": True, "ids": ["a", "b"],
+                              "none": None})
+    safe = netcdf_safe(weird)
+    safe.to_netcdf(tmp_path / "w.nc", engine="h5netcdf")
+    assert weird.attrs["site"].__class__ is np.str_ and weird["x"].attrs["ok"].__class__ is np.bool_  # untouched
+    with xr.open_dataset(tmp_path / "w.nc", engine="h5netcdf") as back:
+        assert (back.attrs["site"], back.attrs["flag"], back.attrs["ids"]) == ("a", 1, '["a", "b"]')
+        assert back["x"].attrs["units"] == "km" and back["x"].attrs["ok"] == 1 and "none" not in back.attrs
+
+
 def test_optimize_refuses_to_overwrite_and_a_bad_scheduler_fails_fast(tmp_path, capsys):
     import time
 

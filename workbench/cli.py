@@ -292,10 +292,10 @@ def cmd_analyze(args) -> int:
             raise
         raise UsageError(f"analysis {args.name!r}: bad parameter value: {type(err).__name__}: {err}") from err
     if args.out:
-        from .fileio import atomic_path
+        from .fileio import atomic_path, netcdf_safe
 
         with atomic_path(Path(args.out)) as tmp:
-            result.to_netcdf(tmp, engine="h5netcdf")
+            netcdf_safe(result).to_netcdf(tmp, engine="h5netcdf")
     summary = result.attrs.get("summary_json")
     if args.json:
         print_json(json.loads(summary) if summary else _dataset_json(result))

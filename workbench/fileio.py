@@ -15,8 +15,12 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import WorkbenchError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 def refuse_enclosing_folder(path: Path) -> None:
@@ -93,3 +97,36 @@ class atomic_path:
             os.rename(aside, self.path)  # put the old folder back
             raise
         shutil.rmtree(aside, ignore_errors=True)
+
+
+def _plain_attr(value: Any) -> Any:
+    """An attribute value netCDF can store: numpy scalars as Python ones (``numpy.str_`` has no HDF5
+    conversion path), booleans as 0/1, numbers, text and 1-D numeric arrays as they are, anything
+    else (lists, dicts) as JSON text."""
+    import json
+
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (str, int, float)):
+        return str(value) if isinstance(value, str) else value
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iuf":
+        return value
+    return json.dumps(value, default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
+
+
+def netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
+    """A shallow copy of ``ds`` whose dataset and variable attributes netCDF (h5netcdf) can write.
+
+    Results of analyses may carry numpy scalars (``numpy.str_`` site ids, ``numpy.float64``),
+    booleans, lists or dicts in ``attrs``; each is converted by :func:`_plain_attr`, None dropped.
+    Used wherever results are written (``analyze --out``, ``workbench run``'s ``results.nc``).
+    """
+    out = ds.copy(deep=False)
+    out.attrs = {k: _plain_attr(v) for k, v in ds.attrs.items() if v is not None}
+    for name, var in out.variables.items():
+        var.attrs = {k: _plain_attr(v) for k, v in ds.variables[name].attrs.items() if v is not None}
+    return out
