@@ -90,6 +90,9 @@ class AttributeSpec:
         Say in ``description`` why the range is what it is.
     exclusive : {"", "min", "max", "both"}
         Which ends of the range are excluded (``"min"``: values must be ``> min``).
+    infinite : bool
+        Whether ``inf`` / ``-inf`` are values of the attribute (an unlimited capacity, say); by
+        default a non-finite number (``.inf`` in YAML, ``inf`` in a CSV) is refused at load.
     """
 
     kind: str
@@ -104,6 +107,7 @@ class AttributeSpec:
     min: float | None = None
     max: float | None = None
     exclusive: str = ""
+    infinite: bool = False
 
     def __post_init__(self) -> None:
         _check_name("attribute", self.name)

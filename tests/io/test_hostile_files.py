@@ -361,3 +361,29 @@ def test_parameter_problems_name_the_line(tmp_path):
                                                      "'route_factr'; did you mean 'route_factor'"), text
     assert text["parameters.metro_route_factor"].startswith(f"{path}:6: parameters.metro_route_factor: NaN is "
                                                             "not a value"), text
+
+
+def test_lat_in_degree_east_and_infinite_values_are_refused(tmp_path):
+    err = error_of(scenario(tmp_path, sites=SITES.replace("lat [degree_north]", "lat [degree_east]")))
+    only(err, "wrong unit", "degree east (a longitude)", line=1, field="site.lat")
+    err = error_of(scenario(tmp_path, "  link:\n    rows:\n      - {id: a-b, src: zjk, dst: qy, capacity: .inf}\n"))
+    only(err, "not a finite number", line=7, field="link[a-b].capacity")
+    err = error_of(scenario(tmp_path, sites=SITES.replace("1.2\n", "inf\n")))
+    only(err, "not a finite number", line=3, field="site[qy].pue")
+
+
+def test_an_attribute_may_declare_infinite_values(fresh_plugin_manager):
+    from workbench.plugin_types import AttributeSpec
+    from workbench.testing import plugin_manager
+
+    class Unlimited:
+        @staticmethod
+        @wb.hookimpl
+        def workbench_component_attributes():
+            yield AttributeSpec("link", "wbtest_budget", "float", "W", math.inf, "Power budget; inf = unlimited",
+                                min=0.0, infinite=True)
+
+    with plugin_manager(("unlimited", Unlimited)):
+        sc = wb.Scenario.from_tables({"site": [{"id": "a", "lon": 1, "lat": 2}, {"id": "b", "lon": 2, "lat": 2}],
+                                      "link": [{"id": "a-b", "src": "a", "dst": "b", "wbtest_budget": "inf"}]})
+        assert math.isinf(float(sc["link"]["wbtest_budget"][0])) and sc.validate() == []

@@ -141,6 +141,11 @@ def _coerce_column(values: pd.Series, spec: AttributeSpec, from_unit: str | None
                                         expected=f"a number in {canonical}"))
                 bad_value[i] = True
         numeric = np.where(blank, spec.default_value() if not spec.required else math.nan, numeric)
+        if unit_ok and not spec.infinite:
+            for i in np.flatnonzero(np.isinf(numeric) & ~blank & ~bad_value):
+                problems.append(Problem("not a finite number", origin.file, origin.line(i), where(i), str(raw[i]),
+                                        expected=f"a finite number {spec.range_text()} {canonical}".replace("  ", " ")))
+                bad_value[i] = True
         if unit_ok:
             outside = spec.out_of_range(numeric) & ~blank & ~bad_value
             reason = spec.description.split("range: ", 1)[1] if "range: " in spec.description else ""
@@ -837,14 +842,16 @@ class Scenario:
         for kind in self.kinds:
             ds = self[kind]
             for name, spec in schema.attributes.get(kind, {}).items():
-                if name not in ds or spec.dtype not in ("float", "int") or (spec.min is None and spec.max is None):
+                if name not in ds or spec.dtype not in ("float", "int") or (
+                        spec.min is None and spec.max is None and spec.infinite):
                     continue
-                bad = spec.out_of_range(ds[name].values)
+                values = ds[name].values
+                bad = spec.out_of_range(values) | (np.isinf(values) if not spec.infinite else False)
                 for idx in zip(*np.nonzero(bad), strict=True):
                     ident = "/".join(str(ds[d].values[i]) for d, i in zip(ds[name].dims, idx, strict=True))
-                    problems.append(Problem("out of range", field=f"{kind}[{ident}].{name}",
-                                            value=str(ds[name].values[idx]),
-                                            expected=f"{spec.range_text()} {spec.unit or '1'}"))
+                    problems.append(Problem("out of range" if np.isfinite(values[idx]) else "not a finite number",
+                                            field=f"{kind}[{ident}].{name}", value=str(values[idx]),
+                                            expected=f"{spec.range_text()} {spec.unit or '1'}".strip()))
         return problems
 
     # -- summaries --------------------------------------------------------------------------------
