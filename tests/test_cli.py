@@ -208,3 +208,23 @@ def test_misspelt_disabled_plugin_is_a_warning_with_a_suggestion(monkeypatch):
     with pytest.warns(PluginWarning, match="WORKBENCH_DISABLE_PLUGINS names 'opticall'.*did you mean 'optical'"):
         with plugin_manager(entrypoints=True):
             pass
+
+
+def test_cli_warnings_are_one_workbench_line(capsys):
+    import warnings as _warnings
+
+    from workbench.errors import WorkbenchWarning
+
+    before = _warnings.showwarning
+    assert main(["info"]) == 0 and _warnings.showwarning is before  # restored after the command
+    with pytest.MonkeyPatch.context() as mp:  # a command that warns (as plugin loading does)
+        def warn(args):
+            _warnings.warn("plugin x failed to load\nsecond line", WorkbenchWarning, stacklevel=2)
+            return 0
+
+        mp.setattr("workbench.cli.cmd_datasets", warn)
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("always")
+            assert main(["datasets"]) == 0
+    err = capsys.readouterr().err
+    assert err == "workbench: warning: plugin x failed to load second line\n", err  # no path:line: Category:

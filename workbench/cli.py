@@ -339,7 +339,7 @@ def cmd_import_topology(args) -> int:
         warnings.simplefilter("always")
         sc = scenario_from_topology(args.file, args.format)
     for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     sc.to_netcdf(args.out)
     t = sc.totals()
     print(f"{args.file}: imported {t['sites']} sites and {t['links']} links as scenario {sc.name!r} -> {args.out}")
@@ -504,10 +504,30 @@ def _error_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` of the CLI: ``workbench: warning: <message>`` on one line (no source path
+    and line of Python); ``--debug`` keeps Python's format."""
+    text = " ".join(str(message).split("\n"))
+    try:
+        print(f"workbench: warning: {text}", file=file if file is not None else sys.stderr)
+    except OSError:  # stderr closed: nowhere to warn
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("WORKBENCH_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]  # accepted anywhere on the line, not only before the command
+    previous_showwarning = warnings.showwarning
+    if not debug:
+        warnings.showwarning = _show_warning
+    try:
+        return _main(argv, debug)
+    finally:
+        warnings.showwarning = previous_showwarning
+
+
+def _main(argv: list[str], debug: bool) -> int:
     try:
         parser, handlers = build_parser()
         args = parser.parse_args(argv)
