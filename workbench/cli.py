@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PluginError, ScenarioError, UnknownNameError, WorkbenchError
+from .errors import PluginError, ScenarioError, UnknownNameError, WorkbenchError, printable
 from .plugins import collect
 from .schema import did_you_mean
 
@@ -501,13 +501,13 @@ def _error_line(err: BaseException) -> str:
         text = str(err.args[0])
     else:
         text = str(err) or type(err).__name__
-    return text.splitlines()[0] if text else type(err).__name__
+    return printable(text.splitlines()[0]) if text else type(err).__name__
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """``warnings.showwarning`` of the CLI: ``workbench: warning: <message>`` on one line (no source path
     and line of Python); ``--debug`` keeps Python's format."""
-    text = " ".join(str(message).split("\n"))
+    text = printable(str(message))
     try:
         print(f"workbench: warning: {text}", file=file if file is not None else sys.stderr)
     except OSError:  # stderr closed: nowhere to warn

@@ -9,6 +9,16 @@ import re
 from dataclasses import dataclass
 
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: newlines become spaces, other non-printable characters (ESC, CR,
+    NUL, zero-width and bidi controls ...) their escapes (``\\x1b``, ``\\r``), so an id or a file name
+    from an input file can neither move the cursor nor recolour or hide the rest of a message."""
+    text = str(text).replace("\n", " ")
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class WorkbenchError(Exception):
     """Base class of every error the workbench raises on purpose."""
 
@@ -93,7 +103,7 @@ class Problem:
             details.append(f"expected {self.expected}")
         if details:
             text += f" ({', '.join(details)})"
-        return text.replace("\n", " ")
+        return printable(text)
 
 
 #: Problems shown per field (``site.pue``, ``site`` for ids) in a :class:`ScenarioError`'s message; the
@@ -143,7 +153,7 @@ class ScenarioError(WorkbenchError, ValueError):
         self.problems = tuple(sorted(unique, key=lambda p: (not p.root, p.file, p.line or 0)))
         self.source = source
         n = len(self.problems)
-        head = f"{source or 'scenario'}: {n} problem{'s' if n != 1 else ''}"
+        head = printable(f"{source or 'scenario'}: {n} problem{'s' if n != 1 else ''}")
         super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in capped(self.problems)))
 
     def one_line(self) -> str:

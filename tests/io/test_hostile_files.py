@@ -387,3 +387,18 @@ def test_an_attribute_may_declare_infinite_values(fresh_plugin_manager):
         sc = wb.Scenario.from_tables({"site": [{"id": "a", "lon": 1, "lat": 2}, {"id": "b", "lon": 2, "lat": 2}],
                                       "link": [{"id": "a-b", "src": "a", "dst": "b", "wbtest_budget": "inf"}]})
         assert math.isinf(float(sc["link"]["wbtest_budget"][0])) and sc.validate() == []
+
+
+def test_control_characters_in_ids_never_reach_the_terminal(tmp_path, capsys):
+    from workbench.cli import main
+
+    evil = "zjk\x1b[2J\rhidden\u202e"
+    sites = SITES + f'"{evil}",114.0,40.0,0.5\n'
+    path = scenario(tmp_path, sites=sites)
+    err = error_of(path)
+    text = str(err)
+    assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+    assert "site[zjk\\x1b[2J\\rhidden\\u202e].pue: out of range" in text
+    assert main(["validate", str(path)]) == 2
+    printed = capsys.readouterr().err
+    assert "\x1b" not in printed and "\r" not in printed and "zjk\\x1b[2J" in printed
