@@ -377,6 +377,16 @@ class ReadOnlyParameters(dict):
         return self
 
 
+def read_only(ds: xr.Dataset) -> xr.Dataset:
+    """A shallow copy of ``ds`` whose data variables are backed by read-only numpy arrays (copied if writeable).
+
+    For data shared between callers (scenario tables, catalogues cached by plugins): writing into an
+    array raises ``ValueError: assignment destination is read-only``. Hand out ``.copy(deep=False)``
+    of the result so that assigning variables or attrs changes only the caller's copy.
+    """
+    return _frozen(ds)
+
+
 def _frozen(ds: xr.Dataset) -> xr.Dataset:
     """``ds`` with every data variable backed by a read-only numpy array (copied if it was writeable)."""
     out = ds.copy(deep=False)
