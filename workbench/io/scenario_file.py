@@ -14,6 +14,7 @@ Format (version 1)::
           - {id: a-b, src: a, dst: b, capacity: 400}
           - {id: b-c, src: b, dst: c, capacity: "800 Gbit/s"}
       device: {csv: metros.csv, defaults: {class: resident}}
+      chip: {dataset: chips}                        # a registered catalogue (`workbench datasets`)
 
 Every problem in the file (unknown attribute, wrong unit string, missing required field, link
 to a missing site, duplicate id, NaN coordinates, ...) is reported at once in one
@@ -39,7 +40,7 @@ from ..units import split_header
 from .safe_files import MAX_CSV_BYTES, MAX_YAML_BYTES, FileProblem, load_yaml, read_text
 
 TOP_LEVEL = {"workbench", "name", "description", "parameters", "tables", "sources", "notes"}
-TABLE_KEYS = {"csv", "rows", "units", "defaults", "description", "source"}
+TABLE_KEYS = {"csv", "rows", "dataset", "units", "defaults", "description", "source"}
 
 
 def _strip(d: Any) -> Any:
@@ -148,6 +149,34 @@ def _not_a_file(target: Path) -> str:
     return ""
 
 
+def _dataset_table(kind: str, name: Any, file: str, line: int | None, field: str,
+                   problems: list[Problem]) -> tuple[pd.DataFrame, dict[str, str | None], Origin] | None:
+    """The rows of a registered catalogue (``chip: {dataset: chips}``) as an input table, or None (a problem)."""
+    from ..plugins import collect
+    from ..schema import did_you_mean
+
+    specs = collect("datasets")
+    catalogues = sorted(k for k, v in specs.items() if v.kind == "catalogue")
+    if not isinstance(name, str) or name not in specs or specs[name].kind != "catalogue":
+        what = "not a catalogue" if isinstance(name, str) and name in specs else "unknown catalogue"
+        problems.append(Problem(f"{what} {name!r}{did_you_mean(str(name), catalogues)}", file, line, field,
+                                str(name), expected=f"one of {', '.join(catalogues)}", root=True))
+        return None
+    ds = specs[name].load()
+    dims = list(getattr(ds, "dims", ()))
+    table_kind = getattr(ds, "attrs", {}).get("kind", kind)
+    if len(dims) != 1 or dims[0] != kind or table_kind != kind:
+        what = f"{table_kind!r}" if len(dims) == 1 and dims[0] == kind else f"{', '.join(map(str, dims)) or 'nothing'}"
+        problems.append(Problem(f"catalogue {name!r} is a table of {what}, not of {kind!r}", file, line, field,
+                                name, expected=f"a catalogue of {kind!r}", root=True))
+        return None
+    dim = dims[0]
+    frame = pd.DataFrame({"id": ds[dim].values.astype(object),
+                          **{str(n): ds[n].values.astype(object) for n in ds.data_vars}}, dtype=object)
+    units = {str(n): ds[n].attrs.get("units") for n in ds.data_vars if ds[n].dtype.kind in "fiu"}
+    return frame, units, Origin(f"{file} (dataset {name})", header_line=line)
+
+
 def _confined(target: Path, root: Path, allowed: Iterable[Path]) -> bool:
     return any(target.is_relative_to(base) for base in (root, *allowed))
 
@@ -218,9 +247,17 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
                 problems.append(Problem(f"unknown key {key!r}; expected one of {', '.join(sorted(TABLE_KEYS))}",
                                         file, slines.get(key), f"{field}.{key}"))
         col_units: dict[str, str | None] = {}
-        if "csv" in spec and "rows" in spec:
-            problems.append(Problem("give either 'csv' or 'rows', not both", file, spec["__line__"], field))
-        if "csv" in spec:
+        given = [k for k in ("csv", "rows", "dataset") if k in spec]
+        if len(given) > 1:
+            problems.append(Problem(f"give one of 'csv', 'rows' or 'dataset', not {' and '.join(given)}", file,
+                                    spec["__line__"], field))
+        if "dataset" in spec and "csv" not in spec and "rows" not in spec:
+            found = _dataset_table(kind, spec["dataset"], file, slines.get("dataset"), f"{field}.dataset", problems)
+            if found is None:
+                unreadable = True
+                continue
+            frame, col_units, origin = found
+        elif "csv" in spec:
             if not isinstance(spec["csv"], str) or not spec["csv"].strip():
                 problems.append(Problem("expected a CSV file name", file, slines.get("csv"), f"{field}.csv",
                                         str(spec["csv"]), expected="a path relative to the scenario file", root=True))
@@ -274,7 +311,8 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
             origin = Origin(file, tuple(r["__line__"] for r in rows), header_line=slines.get("rows"),
                             column_lines=column_lines)
         else:
-            problems.append(Problem("expected 'csv: FILE' or 'rows: [...]'", file, spec.get("__line__"), field))
+            problems.append(Problem("expected 'csv: FILE', 'rows: [...]' or 'dataset: NAME'", file, spec.get("__line__"),
+                                    field))
             unreadable = True
             continue
         raw_units = spec.get("units") or {}
