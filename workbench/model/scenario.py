@@ -431,8 +431,9 @@ class Scenario:
     """A compute network: sites, links, chips, inventory, agents, devices (+ plugin kinds).
 
     Build one with :meth:`from_tables` (validating), :func:`workbench.load_scenario` (a named
-    dataset or a YAML file) or :meth:`from_netcdf`. Scenarios are immutable in spirit: helpers
-    return new scenarios and never modify the receiver's tables.
+    dataset or a YAML file) or :meth:`from_netcdf`. Scenarios cannot be changed in place:
+    ``sc[kind]`` is a shallow copy with read-only arrays, :attr:`parameters` is read-only, and the
+    ``with_*`` / ``select_sites`` / ``drop_rows`` helpers return new scenarios.
     """
 
     def __init__(self, tables: Mapping[str, xr.Dataset], *, name: str = "scenario", description: str = "",
