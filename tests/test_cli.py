@@ -228,3 +228,13 @@ def test_cli_warnings_are_one_workbench_line(capsys):
             assert main(["datasets"]) == 0
     err = capsys.readouterr().err
     assert err == "workbench: warning: plugin x failed to load second line\n", err  # no path:line: Category:
+
+
+def test_a_type_error_inside_an_analysis_is_not_called_a_parameter_error(capsys, monkeypatch):
+    def broken(name, scenario, **params):
+        raise TypeError("'<' not supported between instances of 'str' and 'int'")
+
+    monkeypatch.setattr(wb, "analyze", broken)
+    assert main(["analyze", "coverage", "--budget-ms", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "bad parameter value" not in err and "unexpected" in err and err.count("\n") == 1, err

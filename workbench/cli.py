@@ -287,7 +287,7 @@ def cmd_analyze(args) -> int:
         pass
     try:
         result = wb.analyze(args.name, sc, **params)
-    except (TypeError, ValueError) as err:  # a core analysis refusing a value it was given
+    except ValueError as err:  # a core analysis refusing a value it was given (a TypeError inside is a bug)
         if isinstance(err, WorkbenchError):
             raise
         raise UsageError(f"analysis {args.name!r}: bad parameter value: {type(err).__name__}: {err}") from err
