@@ -127,6 +127,11 @@ def _one_line_error(capsys, argv, *words) -> str:
     (["analyze", "coverage", "--scenario", "china-edcw"], ("did you mean 'china-edwc'?",)),
     (["fabric", "--chip", "h100", "--count", "8", "--topology", "clos2", "--medium", "copper-dac"],
      ("unknown chip 'h100'; did you mean 'h100-sxm'?",)),
+    # plugin analyses are checked against their real signatures (they were `_x(scenario, **params)` wrappers)
+    (["analyze", "routing", "--param", "k_max=abc"], ("analysis 'routing': --param k_max='abc': expected a number",)),
+    (["analyze", "routing", "--param", "k_max=2.5"], ("--param k_max=2.5: expected an integer",)),
+    (["analyze", "fabric", "--param", "chip=h100"], ("analysis 'fabric' does not take --param chip; it takes: presets",)),
+    (["analyze", "transport", "--param", "default_rate=fast"], ("--param default_rate='fast'",)),
 ])
 def test_errors_are_one_line_with_exit_2(capsys, argv, words):
     _one_line_error(capsys, argv, *words)
@@ -150,6 +155,26 @@ def test_outputs_are_not_overwritten_without_force(tmp_path, capsys):
     assert out.read_bytes() == b"precious"
     assert main(["analyze", "coverage", "--budget-ms", "5", "--out", str(out), "--force"]) == 0
     assert out.read_bytes()[:4] == b"\x89HDF"
+
+
+def test_analyze_out_writes_results_with_numpy_scalar_attrs(tmp_path, capsys):
+    import numpy as np
+
+    from workbench.fileio import netcdf_safe
+
+    out = tmp_path / "disagg.nc"  # its attrs prefill_site/decode_site are numpy.str_: "No conversion path"
+    assert main(["analyze", "disaggregation", "--out", str(out)]) == 0, capsys.readouterr().err
+    with xr.open_dataset(out, engine="h5netcdf") as ds:
+        assert isinstance(ds.attrs["prefill_site"], str) and ds.attrs["prefill_site"]
+    weird = xr.Dataset({"x": ("i", [1.0], {"units": np.str_("km"), "ok": np.bool_(True), "n": np.int64(3)})},
+                       attrs={"site": np.str_("a"), "share": np.float32(0.5), "flag": True, "ids": ["a", "b"],
+                              "none": None})
+    safe = netcdf_safe(weird)
+    safe.to_netcdf(tmp_path / "w.nc", engine="h5netcdf")
+    assert weird.attrs["site"].__class__ is np.str_ and weird["x"].attrs["ok"].__class__ is np.bool_  # untouched
+    with xr.open_dataset(tmp_path / "w.nc", engine="h5netcdf") as back:
+        assert (back.attrs["site"], back.attrs["flag"], back.attrs["ids"]) == ("a", 1, '["a", "b"]')
+        assert back["x"].attrs["units"] == "km" and back["x"].attrs["ok"] == 1 and "none" not in back.attrs
 
 
 def test_optimize_refuses_to_overwrite_and_a_bad_scheduler_fails_fast(tmp_path, capsys):
@@ -183,3 +208,33 @@ def test_misspelt_disabled_plugin_is_a_warning_with_a_suggestion(monkeypatch):
     with pytest.warns(PluginWarning, match="WORKBENCH_DISABLE_PLUGINS names 'opticall'.*did you mean 'optical'"):
         with plugin_manager(entrypoints=True):
             pass
+
+
+def test_cli_warnings_are_one_workbench_line(capsys):
+    import warnings as _warnings
+
+    from workbench.errors import WorkbenchWarning
+
+    before = _warnings.showwarning
+    assert main(["info"]) == 0 and _warnings.showwarning is before  # restored after the command
+    with pytest.MonkeyPatch.context() as mp:  # a command that warns (as plugin loading does)
+        def warn(args):
+            _warnings.warn("plugin x failed to load\nsecond line", WorkbenchWarning, stacklevel=2)
+            return 0
+
+        mp.setattr("workbench.cli.cmd_datasets", warn)
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("always")
+            assert main(["datasets"]) == 0
+    err = capsys.readouterr().err
+    assert err == "workbench: warning: plugin x failed to load second line\n", err  # no path:line: Category:
+
+
+def test_a_type_error_inside_an_analysis_is_not_called_a_parameter_error(capsys, monkeypatch):
+    def broken(name, scenario, **params):
+        raise TypeError("'<' not supported between instances of 'str' and 'int'")
+
+    monkeypatch.setattr(wb, "analyze", broken)
+    assert main(["analyze", "coverage", "--budget-ms", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "bad parameter value" not in err and "unexpected" in err and err.count("\n") == 1, err

@@ -310,6 +310,7 @@ def test_cli_lists_a_failed_plugin_and_strict_mode_exits_2(fake_distribution):
 
 # -- a third-party distribution, installed ---------------------------------------------------------------
 CHECK_INSTALLED = """
+import inspect
 import json
 import workbench as wb
 import workbench_template
@@ -328,6 +329,7 @@ print(json.dumps({{
     "parameter": wb.get_schema().parameters["template_min_uptime"].provided_by,
     "fso": "fso" in wb.get_schema().attrs("link")["tech"].choices,
     "rack_in_kilorack": wb.get_plugin_manager().units.convert(1.0, "kilorack", "rack"),
+    "coverage_parameters": list(inspect.signature(wb.list_analyses()["coverage"].func).parameters),
 }}))
 """
 
@@ -385,6 +387,7 @@ def test_template_plugin_installed_as_third_party(tmp_path):
     # a unit, a parameter, a link.tech choice and a replaced analysis, from the installed distribution
     assert got["coverage_provider"] == "template 0.1.0" and got["coverage_left_out"] == "[]"
     assert got["parameter"] == "template 0.1.0" and got["fso"] and got["rack_in_kilorack"] == 1000.0
+    assert got["coverage_parameters"][:2] == ["scenario", "budget_ms"]  # the core's signature, for the CLI
     # 1,500 H100 x 989.4 TFLOP/s (FIGURES 3.3) x 0.99982
     assert got["total_available"] == pytest.approx(1500 * 989.4e12 * TIER_III, rel=1e-12)
 
@@ -564,3 +567,46 @@ def test_an_access_technology_a_plugin_adds_brings_its_own_delay():
         access_delays(np.array(["satellite-leo"]))
     with plugin_manager(("leo", Leo())):
         np.testing.assert_array_equal(access_delays(np.array(["5g", "satellite-leo"])), [4.0, 20.0])
+
+
+def test_plugin_analyses_carry_their_real_signature_and_failures_name_the_plugin(capsys):
+    import inspect
+
+    from workbench.cli import main
+    from workbench.errors import PluginError
+    from workbench.plugin_types import AnalysisSpec, lazy
+    from workbench.testing import example_scenario, plugin_manager
+
+    specs = wb.list_analyses()
+    assert "k_max" in inspect.signature(specs["routing"].func).parameters
+    assert list(inspect.signature(specs["fabric"].func).parameters) == ["scenario", "presets"]
+    assert "budget_ms" in inspect.signature(lazy(lambda scenario, **p: None,
+                                                 signature="workbench.analyses.coverage:coverage")).parameters
+
+    class Buggy:
+        __version__ = "0.3"
+
+        @staticmethod
+        @wb.hookimpl
+        def workbench_analyses():
+            def crash(scenario, depth: int = 1):
+                return {}["missing"]  # a bug: KeyError
+
+            def picky(scenario, n: int = 1):
+                return sorted([n, "x"])  # a TypeError inside, not a parameter error
+
+            yield AnalysisSpec("crash", func=crash)
+            yield AnalysisSpec("picky", func=picky)
+
+    with plugin_manager(("buggy", Buggy)):
+        sc = example_scenario()
+        with pytest.raises(PluginError, match=r"analysis 'crash' of plugin buggy 0.3 failed: KeyError: 'missing'"):
+            wb.analyze("crash", sc)
+        with pytest.raises(PluginError, match=r"analysis 'picky' of plugin buggy 0.3 failed: TypeError"):
+            wb.analyze("picky", sc)
+        with pytest.raises(TypeError, match=r"analysis 'crash' \(buggy 0.3\): got an unexpected keyword"):
+            wb.analyze("crash", sc, width=2)  # binding fails before the analysis runs
+        assert main(["analyze", "picky", "--scenario", "china-edwc"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "of plugin buggy 0.3 failed: TypeError" in err, err
+        assert "bad parameter value" not in err

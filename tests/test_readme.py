@@ -41,3 +41,16 @@ def test_readme_backbone_figures_match_the_analysis():
     assert f"{100 * direct['1ms']:.1f}%" in text
     siting = wb.analyze("edge_siting", sc)
     assert f"Giving compute to {siting.sizes['new_site']} more" in text
+
+
+def test_readme_scenario_file_example_loads_outside_the_datasets_folder(tmp_path):
+    """The example in "Scenario files", with small CSVs next to it, loads anywhere (it referenced
+    ../catalogues/chips.csv, which only resolves inside the shipped datasets/ folder)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split("## Scenario files", 1)[1]
+    example = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    (tmp_path / "sites.csv").write_text("id,lon [degree_east],lat [degree_north]\nbj,116.4,39.9\nsh,121.5,31.2\n")
+    (tmp_path / "inventory.csv").write_text("site,chip,installed\nbj,h100-sxm,8\n")
+    (tmp_path / "metros.csv").write_text("id,lon [degree_east],lat [degree_north],endpoints\nm,116.4,39.9,1000\n")
+    (tmp_path / "s.yaml").write_text(example, encoding="utf-8")
+    sc = wb.load_scenario(tmp_path / "s.yaml")
+    assert float(sc.inventory.sum()) == 8 and "h100-sxm" in sc["chip"]["chip"].values

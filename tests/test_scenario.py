@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -182,6 +183,53 @@ def test_tables_are_read_only_and_copies_stay_independent(tiny_scenario):
     with pytest.raises(ValueError, match="read-only"):
         new["site"]["pue"].values[0] = 2.0  # with_table freezes the new table too
     assert float(site["pue"][0]) == 1.1  # ... without touching the caller's dataset
+
+
+def test_changing_a_returned_table_never_changes_the_scenario(tiny_scenario):
+    before = tiny_scenario["site"].copy(deep=True)
+    site = tiny_scenario["site"]
+    site["pue"] = site["pue"] * 0 + 3.0  # assigning a variable
+    site.update({"capacity": site["capacity"] * 2})  # update
+    site.attrs["kind"] = "hacked"
+    site["lon"].attrs["units"] = "radian"  # the attrs of a variable
+    tiny_scenario["site"]["lat"].attrs["units"] = "km"
+    tiny_scenario.site.attrs["description"] = "x"
+    tiny_scenario.inventory.attrs["units"] = "kg"
+    xr.testing.assert_identical(tiny_scenario["site"], before)
+    assert tiny_scenario.inventory.attrs["units"] != "kg"
+    assert tiny_scenario.validate() == []
+
+
+def test_parameters_are_read_only_and_validate_checks_them(tiny_scenario):
+    import json
+    import pickle
+
+    for change in (lambda p: p.__setitem__("route_factor", 0.1), lambda p: p.update(route_factor=0.1),
+                   lambda p: p.pop("route_factor"), lambda p: p.clear(), lambda p: p.setdefault("x", 1)):
+        with pytest.raises(TypeError, match="read-only: use scenario.with_parameters"):
+            change(tiny_scenario.parameters)
+    assert tiny_scenario.parameters["route_factor"] == 1.5
+    assert json.loads(json.dumps(tiny_scenario.parameters))["route_factor"] == 1.5  # still a dict to read
+    assert pickle.loads(pickle.dumps(tiny_scenario)).parameters["route_factor"] == 1.5  # Dask ships scenarios
+    direct = wb.Scenario(tiny_scenario._tables, parameters={"route_factor": 0.1, "metro_route_factor": math.nan,
+                                                            "route_fctor": 2.0})
+    problems = {p.field: p.message for p in direct.validate()}
+    assert problems["parameters.route_factor"].startswith("out of range")
+    assert problems["parameters.metro_route_factor"].startswith("NaN is not a value of this parameter")
+    assert "did you mean 'route_factor'" in problems["parameters.route_fctor"]
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, np.float64("nan")])
+def test_nan_and_inf_parameters_are_refused_unless_nan_means_not_set(tiny_scenario, tmp_path, value):
+    with pytest.raises(ScenarioError, match=r"parameters.route_factor: (NaN is not a value|not a finite)"):
+        tiny_scenario.with_parameters(route_factor=value)
+    assert math.isnan(tiny_scenario.with_parameters(cny_per_usd=math.nan).parameters["cny_per_usd"])  # "not set"
+    folder = tiny_scenario.to_files(tmp_path / "s")
+    text = folder.read_text(encoding="utf-8").replace("  route_factor: 1.5\n", "  route_factor: .nan\n")
+    assert "route_factor: .nan" in text
+    folder.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match="NaN is not a value of this parameter"):
+        wb.load_scenario(folder)
 
 
 def test_with_table_then_validate_finds_broken_references(tiny_scenario):

@@ -263,3 +263,27 @@ def test_micro_sign_and_greek_mu_in_csv_headers(tmp_path):
     sc = load_scenario_file(_price_scenario(tmp_path, "parameters: {cny_per_usd: 7.2}\n"))
     assert float(sc["site"]["hop_delay"][0]) == pytest.approx(0.25)  # 250 µs (U+00B5) -> ms
     assert float(sc["site"]["transit_delay"][0]) == pytest.approx(0.1)  # 100 μs (U+03BC) -> ms
+
+
+def test_a_table_may_reference_a_registered_catalogue(tmp_path):
+    """README: `chip: {csv: ../catalogues/chips.csv}` only works inside datasets/; `dataset: chips` anywhere."""
+    import workbench as wb
+
+    (tmp_path / "sites.csv").write_text("id,lon [degree_east],lat [degree_north]\nbj,116.4,39.9\n", encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text("workbench: 1\nname: t\ntables:\n  site: {csv: sites.csv}\n  chip: {dataset: chips}\n"
+                    "  inventory:\n    rows:\n      - {site: bj, chip: h100-sxm, installed: 8}\n", encoding="utf-8")
+    sc = wb.load_scenario(path)
+    xr_chips = wb.load_dataset("chips")
+    assert sc["chip"]["chip"].values.tolist() == xr_chips["chip"].values.tolist()
+    assert float(sc["chip"]["tdp"].sel(chip="h100-sxm")) == float(xr_chips["tdp"].sel(chip="h100-sxm"))
+    assert float(sc.inventory.sel(site="bj", chip="h100-sxm")) == 8
+    for ref, words in (("chipz", "unknown catalogue 'chipz'; did you mean 'chips'"),
+                       ("china-edwc", "not a catalogue 'china-edwc'"),
+                       ("models", "catalogue 'models' is a table of model, not of 'chip'")):
+        path.write_text(f"workbench: 1\nname: t\ntables:\n  site: {{csv: sites.csv}}\n  chip: {{dataset: {ref}}}\n",
+                        encoding="utf-8")
+        with pytest.raises(ScenarioError) as info:
+            wb.load_scenario(path)
+        first = info.value.problems[0]
+        assert words in str(first) and first.line == 5 and first.field == "tables.chip.dataset", str(first)

@@ -2,6 +2,8 @@
 currencies only with a rate, unit text that could hang pint, thousands separators."""
 
 
+import math
+
 import numpy as np
 import pytest
 
@@ -139,3 +141,37 @@ def test_parse_quantity_errors(text, unit, match):
 ])
 def test_split_header(header, expected):
     assert units.split_header(header) == expected
+
+
+@pytest.mark.parametrize(("text", "unit", "match"), [
+    ("2 ton", "kg", "US short ton .*write t \\(tonne"),  # was 1814.37 kg
+    ("3 kton", "t", "US short ton"),
+    ("500 mb", "bit", "'mb' reads as millibit.*for megabit write 'Mb'"),  # was 0.5 bit
+    ("2 mB", "bit", "'mB' reads as millibyte.*'MB'"),
+    ("3 pflop/s", "FLOP/s", "'pflop' reads as picoFLOP.*for petaFLOP"),  # was 3e-12 FLOP/s
+    ("5 mtoken/s", "token/s", "millitoken"),
+    ("1 µreq/s", "request/s", "microrequest"),
+])
+def test_units_pint_reads_differently_than_meant_are_refused(text, unit, match):
+    with pytest.raises(UnitError, match=match):
+        units.parse_quantity(text, unit)
+
+
+def test_whole_units_keep_their_large_prefixes_and_explicit_tons():
+    assert units.parse_quantity("2 t", "kg") == 2000.0
+    assert units.parse_quantity("5 Mb", "bit") == 5e6 and units.parse_quantity("1 PFLOP/s", "FLOP/s") == 1e15
+    assert units.parse_quantity("1 short_ton", "kg") == pytest.approx(907.18474)
+    assert units.parse_quantity("1 kB", "bit") == 8000.0
+
+
+@pytest.mark.parametrize(("src", "dst"), [("degC", "K"), ("mW", "dBm"), ("dBm", "mW"), ("degF", "degC")])
+def test_factor_refuses_offset_and_logarithmic_units(src, dst):
+    with pytest.raises(UnitError, match="offset or logarithmic unit"):  # factor("degC", "K") was 274.15
+        units.factor(src, dst)
+    assert math.isfinite(units.convert(20.0, src, dst))  # convert() handles them
+
+
+def test_degree_east_and_degree_north_do_not_convert_into_each_other():
+    with pytest.raises(UnitError, match="degree east .* degree north"):
+        units.convert(1.0, "degree_east", "degree_north")
+    assert units.convert(1.0, "degree", "degree_north") == 1.0 and units.factor("degree_E", "degree_east") == 1.0

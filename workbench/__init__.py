@@ -10,6 +10,7 @@ The public API::
 
 from __future__ import annotations
 
+import inspect as _inspect
 from importlib import metadata as _metadata
 
 from .datasets import list_datasets, load_dataset, load_scenario
@@ -58,12 +59,46 @@ def compare(a: Scenario, b: Scenario):
 
 
 def analyze(name: str, scenario: Scenario, **params):
-    """Run a registered analysis by name: ``analyze("coverage", sc, budget_ms=[1, 5, 20])``."""
+    """Run a registered analysis by name: ``analyze("coverage", sc, budget_ms=[1, 5, 20])``.
+
+    Raises
+    ------
+    UnknownNameError
+        No analysis of that name (with a did-you-mean).
+    TypeError
+        The parameters do not fit the analysis's signature (checked before it runs).
+    PluginError
+        A plugin's analysis failed with anything but a :class:`WorkbenchError`; the message names
+        the plugin (``provided_by``) and the original exception is chained.
+    """
     specs = list_analyses()
     if name not in specs:
         raise UnknownNameError(f"unknown analysis {name!r}{did_you_mean(name, specs)}; available: "
                                + ", ".join(f"{k} ({v.provided_by})" for k, v in specs.items()))
-    return specs[name].func(scenario, **params)
+    spec = specs[name]
+    try:
+        _inspect.signature(spec.func).bind(scenario, **params)
+    except TypeError as err:
+        raise TypeError(f"analysis {name!r} ({spec.provided_by}): {err}") from None
+    except ValueError:  # a callable without an introspectable signature: let the call decide
+        pass
+    if _is_core(spec.provided_by):
+        return spec.func(scenario, **params)
+    try:
+        return spec.func(scenario, **params)
+    except WorkbenchError:
+        raise  # a plugin's deliberate error (unknown id, bad scenario ...) says what it means
+    except Exception as err:
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise PluginError(f"analysis {name!r} of plugin {spec.provided_by} failed: {type(err).__name__}"
+                          + (f": {first}" if first else "") + " (a bug in the plugin, or a parameter value it "
+                          "does not check: rerun with --debug for the traceback)") from err
+
+
+def _is_core(provided_by: str) -> bool:
+    from .plugins import BUILTIN_PLUGINS
+
+    return (provided_by or "").split(" ")[0] in BUILTIN_PLUGINS
 
 
 __all__ = ["PluginError", "Problem", "Scenario", "ScenarioError", "SchemaError", "StudyError", "UnitError", "UnknownNameError",

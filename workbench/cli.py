@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PluginError, ScenarioError, UnknownNameError, WorkbenchError
+from .errors import PluginError, ScenarioError, UnknownNameError, WorkbenchError, printable
 from .plugins import collect
 from .schema import did_you_mean
 
@@ -199,7 +199,12 @@ def _coerce_params(name: str, func, params: dict) -> dict:
         param = sig.parameters.get(key)
         default = param.default if param is not None else inspect.Parameter.empty
         label = "--budget-ms" if key == "budget_ms" else f"--param {key}"
-        if default is inspect.Parameter.empty or default is None:
+        numeric = _annotated_number(param)
+        if default is None and numeric and value is not None:  # ``x: float | None = None``: a number or nothing
+            if isinstance(value, (list, tuple)) and len(value) == 1:
+                value = value[0]
+            out[key] = _number(name, label, value, integer=numeric == "int")
+        elif default is inspect.Parameter.empty or default is None:
             out[key] = value
         elif isinstance(default, bool):
             if not isinstance(value, bool):
@@ -223,6 +228,16 @@ def _coerce_params(name: str, func, params: dict) -> dict:
         else:
             out[key] = value
     return out
+
+
+def _annotated_number(param: inspect.Parameter | None) -> str:
+    """``"float"`` or ``"int"`` when the parameter is annotated as that number (optionally ``| None``), else ``""``."""
+    if param is None or param.annotation is inspect.Parameter.empty:
+        return ""
+    ann = param.annotation
+    text = ann if isinstance(ann, str) else getattr(ann, "__name__", None) or str(ann)
+    names = set(re.findall(r"[A-Za-z_]+", text)) - {"None", "Optional", "typing"}
+    return next(iter(names)) if names in ({"float"}, {"int"}) else ""
 
 
 def _number(name: str, label: str, value, integer: bool = False):
@@ -264,17 +279,23 @@ def cmd_analyze(args) -> int:
     _check_params(args.name, params)
     params = _coerce_params(args.name, specs[args.name].func, params)
     sc = wb.load_scenario(args.scenario, allow_paths=args.allow_path or ())
+    try:  # only a failure to bind the arguments is a parameter error
+        inspect.signature(specs[args.name].func).bind(sc, **params)
+    except TypeError as err:
+        raise UsageError(f"analysis {args.name!r}: {err}") from err
+    except ValueError:  # no introspectable signature
+        pass
     try:
         result = wb.analyze(args.name, sc, **params)
-    except (TypeError, ValueError) as err:
+    except ValueError as err:  # a core analysis refusing a value it was given (a TypeError inside is a bug)
         if isinstance(err, WorkbenchError):
             raise
         raise UsageError(f"analysis {args.name!r}: bad parameter value: {type(err).__name__}: {err}") from err
     if args.out:
-        from .fileio import atomic_path
+        from .fileio import atomic_path, netcdf_safe
 
         with atomic_path(Path(args.out)) as tmp:
-            result.to_netcdf(tmp, engine="h5netcdf")
+            netcdf_safe(result).to_netcdf(tmp, engine="h5netcdf")
     summary = result.attrs.get("summary_json")
     if args.json:
         print_json(json.loads(summary) if summary else _dataset_json(result))
@@ -318,7 +339,7 @@ def cmd_import_topology(args) -> int:
         warnings.simplefilter("always")
         sc = scenario_from_topology(args.file, args.format)
     for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     sc.to_netcdf(args.out)
     t = sc.totals()
     print(f"{args.file}: imported {t['sites']} sites and {t['links']} links as scenario {sc.name!r} -> {args.out}")
@@ -338,17 +359,30 @@ def cmd_run(args) -> int:
 def cmd_export(args) -> int:
     import workbench as wb
 
-    sc = wb.load_scenario(args.scenario, allow_paths=args.allow_path or ())
+    from .io.export import check_output_folder
+
+    if not (args.out or args.geojson):
+        raise UsageError("export: give --out DIR (YAML + CSV) and/or --geojson FILE")
+    # every output is checked before anything is written: a refused --out must not follow a written --geojson
     if args.geojson:
         _refuse_overwrite(args.geojson, args.force)
+        if Path(args.geojson).is_dir():
+            raise UsageError(f"--geojson {args.geojson}: is a folder; give a file name")
+    if args.out:
+        check_output_folder(args.out, overwrite=args.force)
+        if args.geojson and Path(os.path.abspath(args.geojson)).is_relative_to(os.path.abspath(args.out)):
+            raise UsageError(f"--geojson {args.geojson} lies inside --out {args.out}, which is replaced as a whole; "
+                             "write it elsewhere")
+    sc = wb.load_scenario(args.scenario, allow_paths=args.allow_path or ())
+    if args.out:
+        check_output_folder(args.out, overwrite=args.force, kinds=sc.kinds)
+    if args.geojson:
         sc.to_geojson(args.geojson, devices=args.devices)
         print(f"{args.geojson}: {sc['site'].sizes['site']} sites, {sc['link'].sizes['link']} links"
               + (f", {sc['device'].sizes['device']} device groups" if args.devices else ""))
     if args.out:
         path = sc.to_files(args.out, overwrite=args.force)
         print(f"{path}: scenario {sc.name!r} with {len(list(Path(args.out).glob('*.csv')))} CSV tables")
-    if not (args.out or args.geojson):
-        raise UsageError("export: give --out DIR (YAML + CSV) and/or --geojson FILE")
     return 0
 
 
@@ -467,13 +501,33 @@ def _error_line(err: BaseException) -> str:
         text = str(err.args[0])
     else:
         text = str(err) or type(err).__name__
-    return text.splitlines()[0] if text else type(err).__name__
+    return printable(text.splitlines()[0]) if text else type(err).__name__
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` of the CLI: ``workbench: warning: <message>`` on one line (no source path
+    and line of Python); ``--debug`` keeps Python's format."""
+    text = printable(str(message))
+    try:
+        print(f"workbench: warning: {text}", file=file if file is not None else sys.stderr)
+    except OSError:  # stderr closed: nowhere to warn
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("WORKBENCH_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]  # accepted anywhere on the line, not only before the command
+    previous_showwarning = warnings.showwarning
+    if not debug:
+        warnings.showwarning = _show_warning
+    try:
+        return _main(argv, debug)
+    finally:
+        warnings.showwarning = previous_showwarning
+
+
+def _main(argv: list[str], debug: bool) -> int:
     try:
         parser, handlers = build_parser()
         args = parser.parse_args(argv)

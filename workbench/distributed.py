@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -47,7 +48,7 @@ SCHEDULER_ENV_VARS = ("WORKBENCH_SCHEDULER", "DASK_SCHEDULER_ADDRESS")
 #: with ``connect_timeout=`` or ``--connect-timeout``.
 CONNECT_TIMEOUT_S = 5.0
 
-__all__ = ["CONNECT_TIMEOUT_S", "SCHEDULER_ENV_VARS", "dask_client", "default_n_workers", "get_client",
+__all__ = ["CONNECT_TIMEOUT_S", "SCHEDULER_ENV_VARS", "check_address", "dask_client", "default_n_workers", "get_client",
            "n_worker_threads", "release_client", "scheduler_from_env"]
 
 
@@ -73,21 +74,133 @@ def scheduler_from_env(env: Mapping[str, str] | None = None) -> tuple[str, str] 
     return None
 
 
+def check_address(address: str, origin: str = "given as argument") -> str:
+    """Return ``address`` stripped if it is a well-formed scheduler address, else raise :class:`DaskConnectionError`.
+
+    ``HOST:PORT`` means ``tcp://HOST:PORT``; a network scheme (tcp, tls, ws, wss) needs a host and a
+    port in 1-65535. Nothing is contacted.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    text = str(address).strip()
+    expected = "expected tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)"
+    if not text:
+        raise DaskConnectionError(f"empty Dask scheduler address ({origin}); {expected}")
+    try:
+        scheme, location = parse_address(text)
+        get_backend(scheme)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            host, port = parse_host_port(location)
+            if not host or not 0 < int(port) < 65536:
+                raise ValueError("a host and a port in 1-65535 are needed")
+    except (ValueError, TypeError) as err:
+        raise DaskConnectionError(f"not a Dask scheduler address: {text!r} ({origin}): "
+                                  f"{str(err).splitlines()[0] if str(err) else type(err).__name__}; {expected}") from None
+    return text
+
+
+async def _probe(address: str, timeout: float) -> None:
+    """Open a comm to ``address`` and ask for its identity; raise if the peer is not a Dask scheduler."""
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    args = Security().get_connection_args("client")  # TLS settings from the dask config, as Client uses
+    comm = await connect(address, timeout=timeout, **args)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        answer = await comm.read()
+    finally:
+        comm.abort()
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        kind = answer.get("type") if isinstance(answer, dict) else type(answer).__name__
+        raise _NotAScheduler(f"the peer answered as {kind!r}, not as a Dask scheduler")
+
+
+class _NotAScheduler(Exception):
+    pass
+
+
+def _discard_half_built(err: BaseException) -> None:
+    """Stop the event loop of a ``Client`` whose constructor failed, so its ``__del__`` neither waits nor
+    prints a traceback (distributed closes it from the garbage collector, with a 2 s timeout)."""
+    from distributed import Client
+
+    tb = err.__traceback__
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("self")
+        if isinstance(candidate, Client):
+            with contextlib.suppress(Exception):
+                candidate.status = "closed"
+                candidate._loop_runner.stop()
+            break
+        tb = tb.tb_next
+
+
 def _connect(address: str, origin: str, timeout: float | None = None):
+    """A ``Client`` to ``address``, or :class:`DaskConnectionError` within ``timeout`` seconds.
+
+    The address is checked first; then, under one deadline, the peer is probed (connect, handshake,
+    identity) and only if it answers as a scheduler is the ``Client`` built. Both run in a helper
+    thread with its own event loop, so a peer that accepts and never answers (an HTTP server, a
+    firewall) cannot hold the caller past the deadline, and no half-built Client is left behind.
+    """
+    import asyncio
+    import threading
+    import time
+
     from distributed import Client
 
     timeout = CONNECT_TIMEOUT_S if timeout is None else float(timeout)
-    if not timeout > 0:
-        raise DaskConnectionError(f"connect timeout must be > 0 s, got {timeout}")
-    try:
-        return Client(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError) as err:
-        raise DaskConnectionError(f"could not connect to the Dask scheduler {address!r} ({origin}) within "
-                                  f"{timeout:g} s: {str(err).splitlines()[0] if str(err) else type(err).__name__}. "
-                                  "Start one with `dask scheduler`, raise --connect-timeout, or unset the address "
-                                  "to use a local cluster") from None
-    except ValueError as err:  # a malformed address
-        raise DaskConnectionError(f"not a Dask scheduler address: {address!r} ({origin}): {err}") from None
+    if not timeout > 0 or not math.isfinite(timeout):
+        raise DaskConnectionError(f"connect timeout must be a finite number > 0 s, got {timeout}")
+    address = check_address(address, origin)
+    deadline = time.monotonic() + timeout
+    box: dict[str, Any] = {}
+    abandoned = threading.Event()
+
+    def attempt() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(_probe(address, timeout), timeout))
+            left = deadline - time.monotonic()
+            if left <= 0 or abandoned.is_set():
+                raise TimeoutError("no time left to start the client")
+            try:
+                client = Client(address, timeout=left, set_as_default=False)
+            except BaseException as err:
+                _discard_half_built(err)
+                raise
+            if abandoned.is_set():  # the caller gave up meanwhile: nobody will close it
+                with contextlib.suppress(Exception):
+                    client.close(timeout=1)
+                return
+            box["client"] = client
+        except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = err
+
+    worker = threading.Thread(target=attempt, name="workbench-dask-connect", daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)  # the helper's own timeouts fire first; this is the hard stop
+    if worker.is_alive() or not box:
+        abandoned.set()
+        raise DaskConnectionError(_failure(address, origin, timeout, "no answer (is it a Dask scheduler?)"))
+    if "client" in box:
+        return box["client"]
+    err = box["error"]
+    if isinstance(err, (asyncio.TimeoutError, TimeoutError)):
+        reason = str(err).splitlines()[0] if str(err) else "no answer (is it a Dask scheduler?)"
+    elif isinstance(err, _NotAScheduler):
+        reason = str(err)
+    elif isinstance(err, OSError):
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    else:  # junk on the wire: distributed may read a length of exabytes (MemoryError) or fail to unpack it
+        reason = f"it does not speak the Dask protocol ({type(err).__name__})"
+    raise DaskConnectionError(_failure(address, origin, timeout, reason)) from None
+
+
+def _failure(address: str, origin: str, timeout: float, reason: str) -> str:
+    return (f"could not connect to the Dask scheduler {address!r} ({origin}) within {timeout:g} s: {reason}. "
+            "Start one with `dask scheduler`, raise --connect-timeout, or unset the address to use a local cluster")
 
 
 def get_client(client: Any = None, *, n_workers: int | None = None, env: Mapping[str, str] | None = None,
@@ -121,9 +234,7 @@ def get_client(client: Any = None, *, n_workers: int | None = None, env: Mapping
     if isinstance(client, Client):
         return client, False
     if isinstance(client, str):
-        if not client.strip():
-            raise DaskConnectionError("empty scheduler address")
-        return _connect(client.strip(), "given as argument", connect_timeout), True
+        return _connect(client, "given as argument", connect_timeout), True
     if client is not None:
         raise WorkbenchError(f"client must be None, a scheduler address or a distributed.Client, got "
                              f"{type(client).__name__}")

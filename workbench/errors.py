@@ -5,7 +5,18 @@ Every message says what failed, where (file, line, field or plugin) and what was
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: newlines become spaces, other non-printable characters (ESC, CR,
+    NUL, zero-width and bidi controls ...) their escapes (``\\x1b``, ``\\r``), so an id or a file name
+    from an input file can neither move the cursor nor recolour or hide the rest of a message."""
+    text = str(text).replace("\n", " ")
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class WorkbenchError(Exception):
@@ -92,13 +103,49 @@ class Problem:
             details.append(f"expected {self.expected}")
         if details:
             text += f" ({', '.join(details)})"
-        return text.replace("\n", " ")
+        return printable(text)
+
+
+#: Problems shown per field (``site.pue``, ``site`` for ids) in a :class:`ScenarioError`'s message; the
+#: rest are one "... and N more" line. Assumed: 20 lines show the pattern; a 40,000-row file with one bad
+#: column should not print 40,000 lines. :attr:`ScenarioError.problems` keeps every problem.
+MAX_SHOWN_PER_FIELD = 20
+
+_ROW_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def _field_group(p: Problem) -> tuple[str, str]:
+    """The file and the field without row ids: ``site[a].pue`` and ``site[b].pue`` are one group ``site.pue``."""
+    return p.file, _ROW_INDEX.sub("", p.field)
+
+
+def capped(problems: tuple[Problem, ...] | list[Problem], limit: int = MAX_SHOWN_PER_FIELD) -> list[Problem]:
+    """``problems`` with at most ``limit`` per file and field, each cut group ending in an "... and N more" line."""
+    counts: dict[tuple[str, str], int] = {}
+    for p in problems:
+        key = _field_group(p)
+        counts[key] = counts.get(key, 0) + 1
+    if all(n <= limit for n in counts.values()):
+        return list(problems)
+    out: list[Problem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for p in problems:
+        key = _field_group(p)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= limit:
+            out.append(p)
+        if seen[key] == counts[key] and counts[key] > limit:
+            more = counts[key] - limit
+            out.append(Problem(f"... and {more} more problem{'s' if more != 1 else ''} in {key[1] or 'this file'}",
+                               key[0], field=key[1]))
+    return out
 
 
 class ScenarioError(WorkbenchError, ValueError):
     """A scenario file or table has problems; ``problems`` lists every one of them.
 
-    Root causes come first (:attr:`Problem.root`), then the rest in file and line order.
+    Root causes come first (:attr:`Problem.root`), then the rest in file and line order. The message
+    shows at most :data:`MAX_SHOWN_PER_FIELD` problems per field, then how many more there are.
     """
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...], source: str = "") -> None:
@@ -106,8 +153,8 @@ class ScenarioError(WorkbenchError, ValueError):
         self.problems = tuple(sorted(unique, key=lambda p: (not p.root, p.file, p.line or 0)))
         self.source = source
         n = len(self.problems)
-        head = f"{source or 'scenario'}: {n} problem{'s' if n != 1 else ''}"
-        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in self.problems))
+        head = printable(f"{source or 'scenario'}: {n} problem{'s' if n != 1 else ''}")
+        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in capped(self.problems)))
 
     def one_line(self) -> str:
         """The first (root) problem on one line, with the count of the others."""

@@ -122,11 +122,19 @@ class WorkbenchSpecs:
         A second analysis of an existing name is a conflict unless it says which plugin's analysis
         it replaces: ``AnalysisSpec("coverage", func=my_coverage, replaces="workbench.builtins")``.
 
+        The CLI converts and checks ``--param`` values against ``inspect.signature(func)``: register
+        the function itself, or ``lazy("pkg.module:function")`` to import it on first use (it keeps
+        the signature), not a ``_wrapper(scenario, **params)``; a function that passes ``**params``
+        on to another gives that one's signature with ``lazy(func, signature="pkg.module:other")``.
+        An exception other than a :class:`~workbench.errors.WorkbenchError` raised inside a plugin's
+        analysis reaches the user as a :class:`~workbench.errors.PluginError` naming the plugin.
+
         Example::
 
             @hookimpl
             def workbench_analyses():
-                yield AnalysisSpec("fabric", func=fabric_analysis, description="Supernode totals")
+                yield AnalysisSpec("fabric", func=lazy("my_plugin.analyses:fabric_analysis"),
+                                   description="Supernode totals")
         """
 
     @hookspec

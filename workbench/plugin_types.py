@@ -7,6 +7,7 @@ Callables in specs that travel to Dask workers must be module-level functions (p
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -89,6 +90,9 @@ class AttributeSpec:
         Say in ``description`` why the range is what it is.
     exclusive : {"", "min", "max", "both"}
         Which ends of the range are excluded (``"min"``: values must be ``> min``).
+    infinite : bool
+        Whether ``inf`` / ``-inf`` are values of the attribute (an unlimited capacity, say); by
+        default a non-finite number (``.inf`` in YAML, ``inf`` in a CSV) is refused at load.
     """
 
     kind: str
@@ -103,6 +107,7 @@ class AttributeSpec:
     min: float | None = None
     max: float | None = None
     exclusive: str = ""
+    infinite: bool = False
 
     def __post_init__(self) -> None:
         _check_name("attribute", self.name)
@@ -421,26 +426,53 @@ class UnitDefinition:
 
 
 class lazy:
-    """A callable that imports ``"package.module:function"`` on first call.
+    """A callable that imports ``"package.module:function"`` on first call, with that function's signature.
 
-    Lets a plugin register report renderers and CLI commands without importing their (heavy)
-    modules when the plugin is loaded: ``CommandSpec("fabric", ..., run=lazy("my_plugin.cli:run"))``.
+    Lets a plugin register analyses, report renderers and CLI commands without importing their
+    (heavy) modules when the plugin is loaded: ``AnalysisSpec("fabric", func=lazy("my_plugin.analyses:fabric"))``.
+    ``inspect.signature(lazy(...))`` is the target's (imported then), so the CLI converts and checks
+    ``--param`` values against the real parameters.
+
+    Parameters
+    ----------
+    target : str or callable
+        ``"package.module:function"``, or the function itself.
+    signature : str, optional
+        ``"package.module:function"`` whose signature to report instead of the target's: for a
+        function ``f(scenario, **params)`` that passes its parameters on to that function (a plugin
+        analysis replacing a core one, say).
     """
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str | Callable[..., Any], *, signature: str | None = None) -> None:
+        for text in ([target] if isinstance(target, str) else []) + ([signature] if signature else []):
+            module, _, name = text.partition(":")
+            if not module or not name:
+                raise PluginError(f"lazy target {text!r}: expected 'package.module:function'")
+        if not isinstance(target, str) and not callable(target):
+            raise PluginError(f"lazy target {target!r}: expected 'package.module:function' or a callable")
+        self.target = target if isinstance(target, str) else f"{target.__module__}:{target.__qualname__}"
+        self.signature_target = signature
+        self._func: Callable[..., Any] | None = None if isinstance(target, str) else target
+
+    @staticmethod
+    def _import(target: str) -> Callable[..., Any]:
+        import importlib
+
         module, _, name = target.partition(":")
-        if not module or not name:
-            raise PluginError(f"lazy target {target!r}: expected 'package.module:function'")
-        self.target = target
-        self._func: Callable[..., Any] | None = None
+        return getattr(importlib.import_module(module), name)
+
+    def resolve(self) -> Callable[..., Any]:
+        """The target function (imported on first use)."""
+        if self._func is None:
+            self._func = self._import(self.target)
+        return self._func
 
     def __call__(self, *args, **kwargs):
-        if self._func is None:
-            import importlib
+        return self.resolve()(*args, **kwargs)
 
-            module, _, name = self.target.partition(":")
-            self._func = getattr(importlib.import_module(module), name)
-        return self._func(*args, **kwargs)
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return inspect.signature(self._import(self.signature_target) if self.signature_target else self.resolve())
 
     def __repr__(self) -> str:
         return f"lazy({self.target!r})"

@@ -26,10 +26,10 @@ import functools
 import importlib
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
@@ -38,6 +38,8 @@ from .errors import PluginError, PluginWarning
 from .plugin_types import SPEC_TYPES
 from .schema import Schema, build_schema, did_you_mean
 from .units import UnitRegistry, core_registry
+
+T = TypeVar("T")
 
 ENTRY_POINT_GROUP = "workbench"
 BUILTIN_PLUGINS = ("workbench.builtins", "workbench.optimize.builtin_plugin")
@@ -275,6 +277,21 @@ class WorkbenchPluginManager(pluggy.PluginManager):
         result = dict(sorted(found.items()))
         self._cache[key_cache] = result
         return result
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, computed once per manager and kept until a plugin is registered or unregistered.
+
+        For plugins: a catalogue or table derived from datasets (which other plugins may replace) is
+        cached here instead of in a module-level ``functools.cache``, so another manager (a test, a
+        notebook's :func:`refresh`) never sees a stale value. Prefix ``key`` with the plugin's name.
+        Return read-only data (:func:`workbench.model.read_only`), as every caller shares it.
+        """
+        full = f"plugin:{key}"
+        try:
+            return self._cache[full]
+        except KeyError:
+            value = self._cache[full] = build()
+            return value
 
     @property
     def units(self) -> UnitRegistry:

@@ -23,7 +23,7 @@ from pathlib import Path
 import xarray as xr
 
 from .errors import PluginError, WorkbenchWarning
-from .fileio import atomic_path
+from .fileio import atomic_path, netcdf_safe
 
 
 def _core_sections(run: dict) -> list[tuple[str, str, object]]:
@@ -163,7 +163,7 @@ def run_flagship(scenario="china-edwc", out: str | os.PathLike | None = None,
     run["summary"]["elapsed_s"] = round(time.perf_counter() - t0, 2)
     page = render_html(f"Compute-network assessment: {sc.name}", sections)
     out.mkdir(parents=True, exist_ok=True)
-    tree = xr.DataTree.from_dict({f"/{k}": _netcdf_safe(v) for k, v in run["results"].items()})
+    tree = xr.DataTree.from_dict({f"/{k}": netcdf_safe(v) for k, v in run["results"].items()})
     with atomic_path(out / "results.nc") as tmp:
         tree.to_netcdf(tmp, engine="h5netcdf")
     with atomic_path(out / "summary.json") as tmp:
@@ -171,13 +171,3 @@ def run_flagship(scenario="china-edwc", out: str | os.PathLike | None = None,
     with atomic_path(out / "report.html") as tmp:
         tmp.write_text(page, encoding="utf-8")
     return out
-
-
-def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
-    ds = ds.copy()
-    for k, v in list(ds.attrs.items()):
-        if isinstance(v, bool):
-            ds.attrs[k] = int(v)
-        elif not isinstance(v, (str, int, float)):
-            ds.attrs[k] = json.dumps(v, default=str)
-    return ds

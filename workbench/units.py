@@ -29,6 +29,7 @@ service. Numbers with thousands separators (``1,000 km``) are refused with a hin
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import math
@@ -76,6 +77,15 @@ _DIM_NAMES = {
     "1 / [time]": "rate", "[currency_CNY]": "CNY", "[currency_USD]": "USD", "[currency_EUR]": "EUR",
     "[request] / [time]": "request rate", "[token] / [time]": "token rate",
 }
+
+#: Units that never take a sub-unit prefix: they count whole things, so ``mb`` (millibit), ``mB``,
+#: ``pflop`` (pico-FLOP, not peta) or ``mreq`` are slips for ``Mb``, ``MB``, ``PFLOP``, ``Mreq``.
+WHOLE_UNITS = ("bit", "byte", "FLOP", "OP", "token", "request")
+#: Prefixes smaller than one (pint names).
+SUB_UNIT_PREFIXES = ("deci", "centi", "milli", "micro", "nano", "pico", "femto", "atto", "zepto", "yocto",
+                     "ronto", "quecto")
+#: Axis of the cf-xarray angle units: a longitude is never given in degree_north nor a latitude in degree_east.
+_AXES = {"degree_east": "east (a longitude)", "degree_north": "north (a latitude)"}
 
 #: Longest unit text accepted (characters); the longest canonical unit in the schema is 8.
 MAX_UNIT_LENGTH = 64
@@ -164,8 +174,40 @@ class UnitRegistry:
                 hint = self._suggest(text)
                 raise UnitError(f"unknown unit {text!r}" + (f"; did you mean {hint}?" if hint else "")
                                 + (f" ({type(err).__name__}: {err})" if "not defined" not in str(err) else "")) from None
+        self._refuse_ambiguous(text)
         self._units[key] = parsed
         return parsed
+
+    def _refuse_ambiguous(self, text: str) -> None:
+        """Refuse unit words pint reads, but not as meant: ``ton`` (the US short ton) and sub-unit
+        prefixes on the counting units of :data:`WHOLE_UNITS` (``mb`` = millibit, ``pflop`` = pico-FLOP)."""
+        for word in re.findall(r"[A-Za-zµμ_]+", text):
+            try:
+                parts = self._ureg.parse_unit_name(word)
+            except Exception:  # noqa: BLE001 - pint has already accepted the whole text
+                continue
+            if not parts:
+                continue
+            prefix, base, _ = parts[0]
+            if base == "ton" and word != "short_ton":
+                raise UnitError(f"{word!r} is ambiguous: pint reads it as the US short ton (907.185 kg); write t "
+                                "(tonne, 1000 kg), kg, or short_ton / long_ton if that is what is meant")
+            if base in WHOLE_UNITS and prefix in SUB_UNIT_PREFIXES:
+                hint = ""
+                upper = word[0].upper() + word[1:]
+                with contextlib.suppress(Exception):
+                    up = self._ureg.parse_unit_name(upper)
+                    if up and up[0][0] and up[0][0] not in SUB_UNIT_PREFIXES:
+                        hint = f"; for {up[0][0]}{up[0][1]} write {upper!r}"
+                raise UnitError(f"{word!r} reads as {prefix}{base}: sub-unit prefixes are refused on {base}, "
+                                f"which counts whole units{hint}")
+
+    def _axis_mismatch(self, src, dst, from_unit: str, to_unit: str) -> None:
+        a = {_AXES[n] for n in src._units if n in _AXES}
+        b = {_AXES[n] for n in dst._units if n in _AXES}
+        if a and b and a != b:
+            raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}: {from_unit!r} is a degree {', '.join(a)}, "
+                            f"{to_unit!r} a degree {', '.join(b)}")
 
     def _suggest(self, text: str) -> str:
         names = [n for n in self._ureg._units if len(n) < 30]
@@ -207,6 +249,11 @@ class UnitRegistry:
         if not rates and key in self._factors:
             return self._factors[key]
         src, dst = self.units(from_unit), self.units(to_unit)
+        for unit, parsed in ((from_unit, src), (to_unit, dst)):
+            if not self._ureg.Quantity(1.0, parsed)._is_multiplicative:
+                raise UnitError(f"{unit!r} is an offset or logarithmic unit (like degC or dBm): no conversion "
+                                f"factor exists between {from_unit!r} and {to_unit!r}; use convert()")
+        self._axis_mismatch(src, dst, from_unit, to_unit)
         try:
             value = float((1.0 * src).to(dst).magnitude)
         except Exception as err:
@@ -256,6 +303,7 @@ class UnitRegistry:
         if str(from_unit).strip() == str(to_unit).strip():
             return value
         src, dst = self.units(from_unit), self.units(to_unit)
+        self._axis_mismatch(src, dst, from_unit, to_unit)
         if not (self._ureg.Quantity(1.0, src)._is_multiplicative and self._ureg.Quantity(1.0, dst)._is_multiplicative):
             try:
                 out = self._ureg.Quantity(np.asarray(value, dtype=float), src).to(dst).magnitude

@@ -462,8 +462,8 @@ def metro_rows(kept: list[dict], cn: dict[int, dict]) -> tuple[list[list], dict[
         ids[gid] = mid
         census, census_src = CENSUS_2020.get(gid, (None, None))
         src = "geonames;geonames_admin1;assumed" + (f";{census_src}" if census_src else "")
-        notes = (f"GeoNames {gid}; count = GeoNames population (definitions mixed: municipal, city-district or "
-                 f"prefecture totals, FIGURES 8.2). spread assumed: s = sqrt(count / (2 pi rho0)), rho0 = "
+        notes = (f"GeoNames {gid}; endpoints = GeoNames population (definitions mixed: municipal, city-district or "
+                 f"prefecture totals, FIGURES 8.2). spread assumed: s = sqrt(endpoints / (2 pi rho0)), rho0 = "
                  f"{RHO0_PER_KM2:,.0f} people/km^2 (exponential density profile)")
         if census:
             notes += f". GeoNames/census 2020 city-district ratio {c['population'] / census:.3f}"

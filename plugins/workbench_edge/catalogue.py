@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -86,9 +85,45 @@ def _to_dataset(frame: pd.DataFrame, units: dict, dim: str, path: Path) -> xr.Da
     return ds
 
 
-@lru_cache(maxsize=1)
+def _cached(key: str, build) -> xr.Dataset:
+    """``build()`` read-only, cached on the current plugin manager (no module-level cache: issue 9)."""
+    from workbench.model import read_only
+    from workbench.plugins import get_plugin_manager
+
+    return get_plugin_manager().cached(f"workbench_edge.{key}", lambda: read_only(build()))
+
+
+def _models() -> xr.Dataset:
+    """The shared, read-only model catalogue (internal readers; :func:`load_models` hands out copies)."""
+    def build():
+        frame, units = _read("models.csv")
+        return _to_dataset(frame, units, "model", models_path("models.csv"))
+
+    return _cached("models", build)
+
+
+def _dtypes() -> xr.Dataset:
+    def build():
+        frame, units = _read("dtypes.csv")
+        frame = frame.rename(columns={"dtype": "id"})
+        return _to_dataset(frame, units, "dtype", models_path("dtypes.csv"))
+
+    return _cached("dtypes", build)
+
+
+def _request_classes() -> xr.Dataset:
+    def build():
+        frame, units = _read("request_classes.csv")
+        return _to_dataset(frame, units, "request_class", models_path("request_classes.csv"))
+
+    return _cached("request_classes", build)
+
+
 def load_models() -> xr.Dataset:
     """The model catalogue as an ``xr.Dataset`` over ``model`` (ids such as ``llama-3.1-70b``).
+
+    Read once per plugin manager; each call returns a shallow copy with read-only arrays, so a caller
+    changing it never changes what the next caller gets.
 
     Returns
     -------
@@ -98,23 +133,17 @@ def load_models() -> xr.Dataset:
         ``n_experts``, ``experts_per_token``, ``vocab``, ``max_context`` [1] (tokens),
         ``quality_mmlu_cot`` [1] (fraction), and text ``name``, ``kind``, ``dtypes``, ``source``, ``notes``.
     """
-    frame, units = _read("models.csv")
-    return _to_dataset(frame, units, "model", models_path("models.csv"))
+    return _models().copy(deep=False)
 
 
-@lru_cache(maxsize=1)
 def dtype_table() -> xr.Dataset:
-    """Served number formats over ``dtype``: ``bytes_per_param`` [B] and the chip ``flops_column``."""
-    frame, units = _read("dtypes.csv")
-    frame = frame.rename(columns={"dtype": "id"})
-    return _to_dataset(frame, units, "dtype", models_path("dtypes.csv"))
+    """Served number formats over ``dtype``: ``bytes_per_param`` [B] and the chip ``flops_column`` (a copy)."""
+    return _dtypes().copy(deep=False)
 
 
-@lru_cache(maxsize=1)
 def load_request_classes() -> xr.Dataset:
-    """Request classes over ``request_class``: model, token lengths, SLOs [ms] and per-endpoint rate."""
-    frame, units = _read("request_classes.csv")
-    return _to_dataset(frame, units, "request_class", models_path("request_classes.csv"))
+    """Request classes over ``request_class``: model, token lengths, SLOs [ms] and per-endpoint rate (a copy)."""
+    return _request_classes().copy(deep=False)
 
 
 def _choices(ids) -> str:
@@ -172,7 +201,7 @@ def model_spec(model: str | ModelSpec) -> ModelSpec:
     """
     if isinstance(model, ModelSpec):
         return model
-    cat = load_models()
+    cat = _models()
     ids = cat["model"].values.tolist()
     if model not in ids:
         raise EdgeError(f"unknown model {model!r}{did_you_mean(model, ids)}; known models ({models_path('models.csv')}): {_choices(ids)}")
@@ -243,15 +272,15 @@ def chip_spec(chip: str | ChipSpec, chips: xr.Dataset | None = None) -> ChipSpec
     def val(name):
         return float(row[name]) if name in row else math.nan
 
-    flops = {d: val(str(c)) for d, c in zip(dtype_table()["dtype"].values, dtype_table()["flops_column"].values,
-                                            strict=True)}
+    dtypes = _dtypes()
+    flops = {d: val(str(c)) for d, c in zip(dtypes["dtype"].values, dtypes["flops_column"].values, strict=True)}
     return ChipSpec(id=chip, flops=flops, hbm=val("hbm"), hbm_bw=val("hbm_bw"), tdp=val("tdp"),
                     scale_up_bw=val("scale_up_bw"))
 
 
 def bytes_per_param(dtype: str) -> float:
     """Bytes per stored value of a number format [B] (``bf16`` 2, ``fp8``/``int8`` 1, ``fp4`` 0.53125)."""
-    table = dtype_table()
+    table = _dtypes()
     names = table["dtype"].values.tolist()
     if dtype not in names:
         raise EdgeError(f"unknown dtype {dtype!r}; known: {_choices(names)} ({models_path('dtypes.csv')})")
@@ -260,7 +289,7 @@ def bytes_per_param(dtype: str) -> float:
 
 def request_class(name: str) -> dict:
     """One request class as a plain dict (SLOs in [ms], rate in [request/s])."""
-    rc = load_request_classes()
+    rc = _request_classes()
     ids = rc["request_class"].values.tolist()
     if name not in ids:
         raise EdgeError(f"unknown request class {name!r}; known: {_choices(ids)} "

@@ -52,39 +52,17 @@ def workbench_datasets():
                       description="Inference request classes: model, token lengths, TTFT/TPOT/e2e SLOs, rates")
 
 
-def _serving(scenario, **params):
-    from .analyses import serving_analysis
-
-    return serving_analysis(scenario, **params)
-
-
-def _routing(scenario, **params):
-    from .analyses import routing_analysis
-
-    return routing_analysis(scenario, **params)
-
-
-def _cascade(scenario, **params):
-    from .analyses import cascade_analysis
-
-    return cascade_analysis(scenario, **params)
-
-
-def _disaggregation(scenario, **params):
-    from .analyses import disaggregation_analysis
-
-    return disaggregation_analysis(scenario, **params)
-
-
 @hookimpl
 def workbench_analyses():
-    yield AnalysisSpec("serving", func=_serving,
+    # lazy: the analyses module is imported on first use, and inspect.signature() is the real function's,
+    # so the CLI converts and checks --param values against the actual parameters
+    yield AnalysisSpec("serving", func=lazy("workbench_edge.analyses:serving_analysis"),
                        description="Roofline throughput/TTFT/TPOT vs batch of a model on every installed chip type")
-    yield AnalysisSpec("routing", func=_routing,
+    yield AnalysisSpec("routing", func=lazy("workbench_edge.analyses:routing_analysis"),
                        description="Route device-group inference demand to sites under SLOs and capacity (LP/greedy)")
-    yield AnalysisSpec("cascade", func=_cascade,
+    yield AnalysisSpec("cascade", func=lazy("workbench_edge.analyses:cascade_analysis"),
                        description="Edge small model -> hub large model cascade: latency, energy, cost, quality")
-    yield AnalysisSpec("disaggregation", func=_disaggregation,
+    yield AnalysisSpec("disaggregation", func=lazy("workbench_edge.analyses:disaggregation_analysis"),
                        description="Prefill/decode disaggregation across sites: where shipping the KV cache pays off")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 
 import numpy as np
@@ -20,9 +19,14 @@ _PER_SUPERNODE = {
 }
 
 
-@functools.cache
 def _preset_totals(name: str) -> xr.Dataset:
-    return fabric_totals(preset(name))
+    """Totals of one preset supernode (read-only; cached on the plugin manager, as they depend on its chip
+    catalogue)."""
+    from workbench.model import read_only
+    from workbench.plugins import get_plugin_manager
+
+    return get_plugin_manager().cached(f"workbench_optical.preset_totals.{name}",
+                                       lambda: read_only(fabric_totals(preset(name))))
 
 
 def fabric_analysis(scenario, presets: dict | None = None) -> xr.Dataset:

@@ -13,7 +13,6 @@ decision space with the objectives ``fabric_power``, ``fabric_cost`` and ``allre
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 
@@ -159,8 +158,14 @@ def pareto_mask(objectives: np.ndarray) -> np.ndarray:
     return ok & ~dominated
 
 
-@functools.lru_cache(maxsize=32)
-def _grid(chip, count, topologies, media, domains, message_bytes, chips_per_node, nodes_per_rack):
+def _grid(*args) -> tuple:
+    """The evaluated design grid, cached on the plugin manager (it reads the manager's chip catalogue)."""
+    from workbench.plugins import get_plugin_manager
+
+    return get_plugin_manager().cached(f"workbench_optical.grid.{args!r}", lambda: tuple(_evaluate_grid(*args)))
+
+
+def _evaluate_grid(chip, count, topologies, media, domains, message_bytes, chips_per_node, nodes_per_rack):
     rows = []
     for topo, med, dom in itertools.product(topologies, media, domains):
         try:

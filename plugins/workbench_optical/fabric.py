@@ -30,7 +30,6 @@ chip's lane rate raises :class:`FabricDesignError` naming the tier, the length a
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field, replace
 
@@ -166,11 +165,13 @@ def _err(design: SupernodeDesign, msg: str) -> FabricDesignError:
     return FabricDesignError(f"design {design.name or design.chip + ' x ' + str(design.count)}: {msg}")
 
 
-@functools.lru_cache(maxsize=1)
 def _chips() -> xr.Dataset:
+    """The chip catalogue of the current plugin manager (read-only, cached on that manager: another
+    manager, whose plugins may replace the catalogue, reads its own)."""
     import workbench as wb
+    from workbench.model import read_only
 
-    return wb.load_dataset("chips")
+    return wb.get_plugin_manager().cached("workbench_optical.chips", lambda: read_only(wb.load_dataset("chips")))
 
 
 def chip_row(chip: str) -> dict:

@@ -66,23 +66,11 @@ def workbench_datasets():
                       description="Packet switches (NVSwitch, UB, 51.2T Ethernet) and optical circuit switches")
 
 
-def _fabric(scenario, **params):
-    from .analyses import fabric_analysis
-
-    return fabric_analysis(scenario, **params)
-
-
-def _transport(scenario, **params):
-    from .transport import transport_analysis
-
-    return transport_analysis(scenario, **params)
-
-
 @hookimpl
 def workbench_analyses():
-    yield AnalysisSpec("fabric", func=_fabric,
+    yield AnalysisSpec("fabric", func=lazy("workbench_optical.analyses:fabric_analysis"),
                        description="AI supernodes per site: switches, optics, FLOP/s, power (x PUE), cost")
-    yield AnalysisSpec("transport", func=_transport,
+    yield AnalysisSpec("transport", func=lazy("workbench_optical.transport:transport_analysis"),
                        description="Optical transport per link: wavelengths, capacity, transponders, amplifiers, latency")
 
 

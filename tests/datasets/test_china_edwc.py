@@ -434,3 +434,13 @@ def test_interhub_validation_data_refers_to_sites(sites):
     assert set(df["layer"]) <= {"optical", "ip-private", "internet", "unstated"}
     assert set(df["confidence"]) <= {"[P]", "[S]", "[W]"}
     assert df["url"].str.startswith("http").all()
+
+
+def test_no_text_uses_the_old_column_names():
+    """``count`` was renamed (inventory -> installed, device -> endpoints): notes, the build script and the
+    datasets README must not describe a column that no longer exists."""
+    stale = re.compile(r"\bcount = GeoNames|sqrt\(count\b|`site, chip, count`")
+    texts = {p: p.read_text(encoding="utf-8") for p in (EDWC / "metros.csv", DATASETS / "README.md",
+                                                        DATASETS / "build" / "build_china_edwc.py")}
+    assert {str(p): stale.findall(t) for p, t in texts.items() if stale.search(t)} == {}
+    assert "`site, chip, installed`" in texts[DATASETS / "README.md"]

@@ -85,3 +85,29 @@ def test_every_analysis_output_has_units():
     for name, params in [("serving", {}), ("routing", {}), ("cascade", {"share": [0.0, 0.5, 1.0]}),
                          ("disaggregation", {"distance_km": [0.0, 500.0], "bandwidth_bps": [400e9]})]:
         assert_units(wb.analyze(name, sc, **params))
+
+
+def test_catalogues_are_cached_per_manager_and_callers_get_copies():
+    from workbench_edge import catalogue
+
+    from workbench.testing import plugin_manager
+
+    models = catalogue.load_models()
+    models["layers"] = models["layers"] * 0  # the caller's copy only
+    models.attrs["source_file"] = "changed"
+    with pytest.raises(ValueError, match="read-only"):
+        models["hidden"].values[0] = 1.0
+    again = catalogue.load_models()
+    assert float(again["layers"].max()) > 0 and again.attrs["source_file"] != "changed"
+    assert catalogue.model_spec("llama-3.1-70b").layers == 80
+    pm = wb.get_plugin_manager()
+    assert catalogue._models() is catalogue._models()  # one read per manager ...
+    with plugin_manager():
+        other = catalogue._models()
+        assert other is not None and wb.get_plugin_manager() is not pm
+    assert catalogue._models() is not other  # ... and each manager its own
+    for table in (catalogue.dtype_table(), catalogue.load_request_classes()):
+        name = next(iter(table.data_vars))
+        if table[name].dtype.kind == "f":
+            with pytest.raises(ValueError, match="read-only"):
+                table[name].values[0] = 0.0

@@ -36,11 +36,78 @@ def test_to_files_keeps_awkward_text_exact_floats_and_parameters(tiny_scenario, 
 
 
 def test_to_files_refuses_a_non_empty_folder_unless_overwrite(tiny_scenario, tmp_path):
-    (tmp_path / "keep.txt").write_text("x")
+    out = tmp_path / "s"
+    tiny_scenario.to_files(out)
     with pytest.raises(WorkbenchError, match="exists and is not empty"):
-        tiny_scenario.to_files(tmp_path)
-    path = tiny_scenario.to_files(tmp_path, overwrite=True)
-    assert not (tmp_path / "keep.txt").exists() and wb.load_scenario(path).identical(tiny_scenario)
+        tiny_scenario.to_files(out)
+    changed = tiny_scenario.with_parameters(route_factor=1.7)
+    path = changed.to_files(out, overwrite=True)  # a previous to_files output is replaced
+    assert wb.load_scenario(path).identical(changed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]  # no temporary or set-aside folder left
+
+
+def test_to_files_never_deletes_files_it_did_not_write(tiny_scenario, tmp_path):
+    (tmp_path / "keep.txt").write_text("x")
+    tiny_scenario.to_files(tmp_path / "sub")
+    with pytest.raises(WorkbenchError, match=r"keep\.txt.*delete them"):
+        tiny_scenario.to_files(tmp_path, overwrite=True)
+    assert (tmp_path / "keep.txt").read_text() == "x" and (tmp_path / "sub" / "scenario.yaml").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "sub"]
+
+
+def test_to_files_refuses_the_current_folder_and_its_parents(tiny_scenario, tmp_path, monkeypatch):
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    (work / "keep.txt").write_text("x")
+    monkeypatch.chdir(work)
+    for target in (".", str(work), "..", str(tmp_path / "a"), "./"):
+        with pytest.raises(WorkbenchError, match="current folder or one of its parents"):
+            tiny_scenario.to_files(target, overwrite=True)
+    assert (work / "keep.txt").read_text() == "x" and sorted(p.name for p in work.iterdir()) == ["keep.txt"]
+
+
+def test_to_files_onto_a_file_is_refused_and_leaves_no_temporary_folder(tiny_scenario, tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(WorkbenchError, match="not a folder"):
+        tiny_scenario.to_files(tmp_path / "f", overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"] and (tmp_path / "f").read_text() == "x"
+
+
+def test_atomic_path_folder_replace_keeps_the_old_folder_when_the_move_fails(tmp_path, monkeypatch):
+    import os
+
+    from workbench.fileio import atomic_path
+
+    target = tmp_path / "store"
+    target.mkdir()
+    (target / "old").write_text("old")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(WorkbenchError, match="is a file"):  # a folder never replaces a file
+        with atomic_path(tmp_path / "file") as tmp:
+            tmp.mkdir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "store"]  # temporary folder removed
+    real_rename = os.rename
+    calls = []
+
+    def failing_rename(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:  # the new folder into place
+            raise OSError("disk on fire")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", failing_rename)
+    with pytest.raises(OSError, match="disk on fire"):
+        with atomic_path(target) as tmp:
+            tmp.mkdir()
+            (tmp / "new").write_text("new")
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "store"]
+    assert [p.name for p in target.iterdir()] == ["old"]
+    with atomic_path(target) as tmp:
+        tmp.mkdir()
+        (tmp / "new").write_text("new")
+    assert [p.name for p in target.iterdir()] == ["new"] and sorted(p.name for p in tmp_path.iterdir()) == ["file",
+                                                                                                          "store"]
 
 
 def test_compare_lists_what_differs(tiny_scenario):
@@ -79,3 +146,34 @@ def test_export_and_compare_commands(tmp_path, capsys):
     assert "the same data" in capsys.readouterr().out
     assert main(["export", "china-edwc", "--out", str(tmp_path / "e")]) == 2  # no silent overwrite
     assert "--force" in capsys.readouterr().err
+
+
+def test_export_force_into_the_current_folder_deletes_nothing(tmp_path, capsys, monkeypatch):
+    from workbench.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "keep.txt").write_text("x")
+    assert main(["export", "china-edwc", "--out", ".", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "current folder" in err and len(err.strip().splitlines()) == 1
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.md").write_text("mine")
+    assert main(["export", "china-edwc", "--out", "d", "--force"]) == 2
+    assert "notes.md" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "keep.txt"]
+    assert [p.name for p in (tmp_path / "d").iterdir()] == ["notes.md"]
+
+
+def test_export_checks_every_output_before_writing_any(tmp_path, capsys):
+    from workbench.cli import main
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x.txt").write_text("x")
+    for force in ([], ["--force"]):
+        assert main(["export", "china-edwc", "--geojson", str(tmp_path / "a.geojson"), "--out", str(tmp_path / "out"),
+                     *force]) == 2
+        assert ("x.txt" if force else "not empty") in capsys.readouterr().err
+        assert not (tmp_path / "a.geojson").exists()
+    assert main(["export", "china-edwc", "--geojson", str(tmp_path / "new" / "a.geojson"), "--out",
+                 str(tmp_path / "new")]) == 2
+    assert "inside --out" in capsys.readouterr().err and not (tmp_path / "new").exists()

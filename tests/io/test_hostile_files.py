@@ -176,6 +176,32 @@ def test_csv_reference_outside_the_scenario_folder_is_refused(tmp_path):
     assert wb.load_scenario(path, allow_paths=[tmp_path])["site"].sizes["site"] == 2
 
 
+@pytest.mark.parametrize(("reference", "words"), [
+    ('"sites.csv\\0"', "control characters (U+0000)"),  # was a raw "embedded null byte"
+    ("x" * 300 + ".csv", "name too long"),  # was a raw [Errno 36]
+    ("loop.csv", "symbolic-link loop"),  # was "RuntimeError (unexpected)"
+    ("folder", "is a directory, not a file"),  # was "not found"
+    ("fifo.csv", "is not a regular file"),
+    ("nothere.csv", "not found"),
+])
+def test_odd_csv_references_are_one_problem_at_the_csv_line(tmp_path, reference, words):
+    (tmp_path / "loop.csv").symlink_to(tmp_path / "loop.csv")
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo.csv")  # reading it would block: refused before any open()
+    path = tmp_path / "s.yaml"
+    path.write_text(f"workbench: 1\nname: t\ntables:\n  site: {{csv: {reference}}}\n", encoding="utf-8")
+    err = error_of(path)
+    only(err, words, file=path, line=4, field="tables.site.csv")
+    assert len(err.problems) == 1, err
+
+
+def test_a_nul_byte_in_the_scenario_path_is_a_scenario_error(tmp_path):
+    from workbench.io.scenario_file import load_scenario_file
+
+    with pytest.raises(ScenarioError, match="cannot read scenario file: embedded null byte"):
+        load_scenario_file(str(tmp_path / "s\0.yaml"))
+
+
 def test_a_plain_csv_given_as_a_scenario_says_so(tmp_path):
     csv = tmp_path / "sites.csv"
     csv.write_text(SITES)
@@ -293,3 +319,86 @@ def test_problems_print_file_line_field_got_expected(tmp_path):
     assert text.startswith(f"{tmp_path / 'sites.csv'}:3: site[qy].pue: out of range")
     assert text.endswith("(got '0.5', expected in [1, 4] 1)")
     assert math.isfinite(len(err.one_line()))  # a one-line form for the CLI
+
+
+def test_a_repeated_row_is_checked_in_linear_time_and_printed_capped(tmp_path):
+    from workbench.errors import MAX_SHOWN_PER_FIELD
+
+    row = "zjk,114.871,40.783,1.25\n"
+    path = scenario(tmp_path, sites="id,lon [degree_east],lat [degree_north],pue\n" + row * 40_000)
+    start = time.perf_counter()
+    err = error_of(path)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 4, elapsed  # 10-23 s when every duplicate scanned the whole id column
+    assert len(err.problems) == 39_999  # every problem is kept ...
+    only(err, "duplicate id 'zjk' in site (first at line 2)", line=3)
+    lines = str(err).splitlines()  # ... but the message shows the first ones and a count
+    assert len(lines) == 1 + MAX_SHOWN_PER_FIELD + 1, lines[:3]
+    assert lines[-1].endswith(f"... and {39_999 - MAX_SHOWN_PER_FIELD} more problems in site")
+
+
+def test_netcdf_variable_over_a_foreign_dimension_is_refused_fast(tiny_scenario, tmp_path):
+    import xarray as xr
+
+    parts = tiny_scenario.to_datatree().to_dict()
+    parts["/site"] = parts["/site"].assign(junk=("x", np.zeros(100_000, dtype="f4")))
+    path = tmp_path / "junk.nc"
+    xr.DataTree.from_dict(parts).to_netcdf(path, engine="h5netcdf")
+    start = time.perf_counter()
+    err = error_of(path)
+    assert time.perf_counter() - start < 5  # to_dataframe over site x x took minutes
+    only(err, "variable 'junk' of group /site has dimensions ['x'], not those of kind 'site'", file=path,
+         field="site.junk")
+
+
+def test_parameter_problems_name_the_line(tmp_path):
+    (tmp_path / "sites.csv").write_text(SITES, encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text("workbench: 1\nname: t\nparameters:\n  route_factor: 1.4\n  route_factr: 2\n"
+                    "  metro_route_factor: .nan\ntables:\n  site: {csv: sites.csv}\n", encoding="utf-8")
+    text = {p.field: str(p) for p in error_of(path).problems}
+    assert text["parameters.route_factr"].startswith(f"{path}:5: parameters.route_factr: unknown parameter "
+                                                     "'route_factr'; did you mean 'route_factor'"), text
+    assert text["parameters.metro_route_factor"].startswith(f"{path}:6: parameters.metro_route_factor: NaN is "
+                                                            "not a value"), text
+
+
+def test_lat_in_degree_east_and_infinite_values_are_refused(tmp_path):
+    err = error_of(scenario(tmp_path, sites=SITES.replace("lat [degree_north]", "lat [degree_east]")))
+    only(err, "wrong unit", "degree east (a longitude)", line=1, field="site.lat")
+    err = error_of(scenario(tmp_path, "  link:\n    rows:\n      - {id: a-b, src: zjk, dst: qy, capacity: .inf}\n"))
+    only(err, "not a finite number", line=7, field="link[a-b].capacity")
+    err = error_of(scenario(tmp_path, sites=SITES.replace("1.2\n", "inf\n")))
+    only(err, "not a finite number", line=3, field="site[qy].pue")
+
+
+def test_an_attribute_may_declare_infinite_values(fresh_plugin_manager):
+    from workbench.plugin_types import AttributeSpec
+    from workbench.testing import plugin_manager
+
+    class Unlimited:
+        @staticmethod
+        @wb.hookimpl
+        def workbench_component_attributes():
+            yield AttributeSpec("link", "wbtest_budget", "float", "W", math.inf, "Power budget; inf = unlimited",
+                                min=0.0, infinite=True)
+
+    with plugin_manager(("unlimited", Unlimited)):
+        sc = wb.Scenario.from_tables({"site": [{"id": "a", "lon": 1, "lat": 2}, {"id": "b", "lon": 2, "lat": 2}],
+                                      "link": [{"id": "a-b", "src": "a", "dst": "b", "wbtest_budget": "inf"}]})
+        assert math.isinf(float(sc["link"]["wbtest_budget"][0])) and sc.validate() == []
+
+
+def test_control_characters_in_ids_never_reach_the_terminal(tmp_path, capsys):
+    from workbench.cli import main
+
+    evil = "zjk\x1b[2J\rhidden\u202e"
+    sites = SITES + f'"{evil}",114.0,40.0,0.5\n'
+    path = scenario(tmp_path, sites=sites)
+    err = error_of(path)
+    text = str(err)
+    assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+    assert "site[zjk\\x1b[2J\\rhidden\\u202e].pue: out of range" in text
+    assert main(["validate", str(path)]) == 2
+    printed = capsys.readouterr().err
+    assert "\x1b" not in printed and "\r" not in printed and "zjk\\x1b[2J" in printed

@@ -134,3 +134,31 @@ def test_study_on_fabric_design_finds_only_exhaustive_pareto_designs():
     found = {(space.variables[0].options[int(x[0])], space.variables[1].options[int(x[1])],
               space.variables[2].options[int(x[2])]) for x in res["X"].values}
     assert found and found <= front
+
+
+def test_chip_catalogue_and_preset_totals_follow_the_plugin_manager():
+    """Cached on the manager, not in the module: a manager whose chips dataset differs sees its own."""
+    import xarray as xr
+    from workbench_optical import analyses as optical_analyses
+    from workbench_optical.fabric import chip_row
+
+    from workbench.plugin_types import DatasetSpec
+    from workbench.testing import plugin_manager
+
+    real = chip_row("h100-sxm")["tdp"]
+    hot = wb.load_dataset("chips").sel(chip=["h100-sxm"]).copy(deep=True)
+    hot["tdp"] = hot["tdp"] * 2
+
+    class HotChips:
+        @staticmethod
+        @wb.hookimpl
+        def workbench_datasets():
+            yield DatasetSpec("chips", load=lambda: hot, kind="catalogue")
+
+    with plugin_manager(("hotchips", HotChips), builtins=False):
+        assert chip_row("h100-sxm")["tdp"] == 2 * real  # was the other manager's cached value
+    assert chip_row("h100-sxm")["tdp"] == real
+    totals = optical_analyses._preset_totals("hgx-h100")
+    assert isinstance(totals, xr.Dataset)
+    with pytest.raises(ValueError, match="read-only"):
+        totals["chips"].values[...] = 0  # shared: read-only

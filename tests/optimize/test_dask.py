@@ -8,6 +8,7 @@ point in dask 2026.8, STACK-NOTES 3) on 127.0.0.1 with ``--no-dashboard``, and a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -78,6 +79,76 @@ def test_explicit_client_is_not_closed_and_env_is_read(monkeypatch):
     with pytest.raises(Exception, match=r"could not connect to the Dask scheduler 'tcp://127.0.0.1:9' \(given"):
         get_client("tcp://127.0.0.1:9")
     release_client(None, True)  # no-op
+
+
+@pytest.fixture
+def peer():
+    """Factory: a throwaway TCP server on 127.0.0.1 that accepts and then sends ``reply`` (or nothing)."""
+    import socket
+
+    servers, conns = [], []
+
+    def make(reply: bytes | None) -> str:
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        servers.append(srv)
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                conns.append(conn)
+                if reply is not None:
+                    with contextlib.suppress(OSError):
+                        conn.recv(4096)
+                        conn.sendall(reply)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+
+    yield make
+    for c in (*conns, *servers):
+        c.close()
+
+
+@pytest.mark.parametrize(("reply", "words"), [
+    (None, "no answer"),  # accepts and never answers (a firewall, a stuck service): hung > 60 s
+    (b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "does not speak the Dask protocol"),
+    (b"\xff" * 64, "does not speak the Dask protocol"),  # was "MemoryError (unexpected)"
+])
+def test_a_peer_that_is_no_scheduler_fails_within_the_timeout(peer, reply, words):
+    from workbench.distributed import DaskConnectionError, get_client
+
+    address = peer(reply)
+    start = time.perf_counter()
+    with pytest.raises(DaskConnectionError) as info:
+        get_client(address, connect_timeout=1.0)
+    assert time.perf_counter() - start < 3
+    text = str(info.value)
+    assert f"could not connect to the Dask scheduler {address!r}" in text and "within 1 s" in text and words in text
+    assert "\n" not in text
+
+
+def test_a_malformed_address_is_refused_before_any_client_exists():
+    code = textwrap.dedent("""
+        import time
+        from workbench.cli import main
+        start = time.perf_counter()
+        rc = main(["optimize", "studies/zdt1.yaml", "--scheduler", "notanaddress", "--out", "/nonexistent/x.nc"])
+        print("rc", rc, "elapsed", round(time.perf_counter() - start, 1))
+    """)
+    root = Path(__file__).resolve().parents[2]
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.strip().splitlines()
+    assert "rc 2" in proc.stdout, (proc.stdout, proc.stderr)
+    # one line, no Client.__del__ traceback at exit, no 10 s wait
+    assert len(err) == 1 and "not a Dask scheduler address: 'notanaddress'" in err[0], proc.stderr
+    assert "expected tcp://HOST:PORT" in err[0] and elapsed < 20
 
 
 # --------------------------------------------------------------------------- real processes

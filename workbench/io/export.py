@@ -18,6 +18,7 @@ import io
 import json
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WorkbenchError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, refuse_enclosing_folder
 from ..model import Scenario
 from ..plugins import get_plugin_manager
 
@@ -85,6 +86,40 @@ def _yaml_scalar(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
 
 
+def output_names(kinds: Iterable[str] = ()) -> set[str]:
+    """The file names :func:`to_files` may write: ``scenario.yaml`` and ``KIND.csv`` for every known kind."""
+    return {SCENARIO_FILE, *(f"{k}.csv" for k in {*get_plugin_manager().schema.kinds, *kinds})}
+
+
+def check_output_folder(folder: str | os.PathLike, *, overwrite: bool = False, kinds: Iterable[str] = ()) -> None:
+    """Raise :class:`WorkbenchError` unless :func:`to_files` may write ``folder``.
+
+    Refused: the current folder or one of its parents; an existing file; an existing non-empty
+    folder without ``overwrite``; and, even with ``overwrite``, a folder holding anything
+    :func:`to_files` would not write (named in the message), since replacing the folder would
+    delete it. Called before anything is written, so a command writing several outputs can check
+    them all first.
+    """
+    folder = Path(folder)
+    refuse_enclosing_folder(folder)
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise WorkbenchError(f"{folder} exists and is not a folder; give a folder for the scenario files")
+    if not folder.exists():
+        return
+    entries = sorted(p.name for p in folder.iterdir())
+    if not entries:
+        return
+    if not overwrite:
+        raise WorkbenchError(f"{folder} exists and is not empty; pass overwrite=True (CLI: --force) to replace it")
+    allowed = output_names(kinds)
+    foreign = [name for name in entries if name not in allowed or not (folder / name).is_file()
+               or (folder / name).is_symlink()]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise WorkbenchError(f"{folder} holds files that are not a scenario written by to_files ({shown}); "
+                             "replacing the folder would delete them: give a new or empty folder")
+
+
 def to_files(scenario: Scenario, folder: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write ``scenario`` as ``folder/scenario.yaml`` plus one CSV per non-empty table.
 
@@ -92,9 +127,13 @@ def to_files(scenario: Scenario, folder: str | os.PathLike, *, overwrite: bool =
     ----------
     scenario : Scenario
     folder : path-like
-        Created if missing; replaced as a whole (atomically) when ``overwrite`` is true.
+        Created if missing; replaced as a whole when ``overwrite`` is true (the new folder is
+        written aside, the old one renamed away, the new one moved in, then the old one deleted).
+        Never the current folder or a parent of it.
     overwrite : bool
-        Replace an existing non-empty folder (default: refuse).
+        Replace an existing folder holding a previous ``to_files`` output (default: refuse a
+        non-empty folder). A folder holding any other file is always refused (see
+        :func:`check_output_folder`).
 
     Returns
     -------
@@ -102,8 +141,7 @@ def to_files(scenario: Scenario, folder: str | os.PathLike, *, overwrite: bool =
         The scenario file, ``folder/scenario.yaml``.
     """
     folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not overwrite:
-        raise WorkbenchError(f"{folder} exists and is not empty; pass overwrite=True (CLI: --force) to replace it")
+    check_output_folder(folder, overwrite=overwrite, kinds=scenario.kinds)
     lines = ["# written by workbench Scenario.to_files; reads back identical with workbench.load_scenario",
              "workbench: 1", f"name: {_yaml_scalar(scenario.name)}",
              f"description: {_yaml_scalar(scenario.description)}"]

@@ -105,6 +105,8 @@ def read_text(path: str | os.PathLike, *, what: str = "file", max_bytes: int = M
             data = fh.read(min(size, max_bytes) + 1)
     except OSError as err:
         raise _fail(f"cannot read {what}: {err.strerror or err}", file, field=field) from None
+    except ValueError as err:  # a NUL byte in the path
+        raise _fail(f"cannot read {what}: {err}", file, field=field) from None
     if len(data) > max_bytes:  # grew while reading (or a special file without a size)
         raise _fail(f"{what} is over the limit of {max_bytes / 1024**2:,.0f} MiB", file, field=field)
     return decode_text(data, file, what=what, field=field)

@@ -14,6 +14,7 @@ Format (version 1)::
           - {id: a-b, src: a, dst: b, capacity: 400}
           - {id: b-c, src: b, dst: c, capacity: "800 Gbit/s"}
       device: {csv: metros.csv, defaults: {class: resident}}
+      chip: {dataset: chips}                        # a registered catalogue (`workbench datasets`)
 
 Every problem in the file (unknown attribute, wrong unit string, missing required field, link
 to a missing site, duplicate id, NaN coordinates, ...) is reported at once in one
@@ -26,6 +27,7 @@ import csv
 import dataclasses
 import io
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ from ..units import split_header
 from .safe_files import MAX_CSV_BYTES, MAX_YAML_BYTES, FileProblem, load_yaml, read_text
 
 TOP_LEVEL = {"workbench", "name", "description", "parameters", "tables", "sources", "notes"}
-TABLE_KEYS = {"csv", "rows", "units", "defaults", "description", "source"}
+TABLE_KEYS = {"csv", "rows", "dataset", "units", "defaults", "description", "source"}
 
 
 def _strip(d: Any) -> Any:
@@ -111,6 +113,70 @@ def _shipped_datasets() -> Path:
     return Path(str(resources.files("workbench_datasets"))).resolve()
 
 
+def _resolve_reference(folder: Path, reference: str) -> tuple[Path, str]:
+    """``(resolved path, "")`` of a ``csv:`` reference, or ``(folder, why)`` when the text cannot be a path.
+
+    Refused (rather than raised from deep inside :mod:`pathlib`): control characters such as a NUL
+    byte, names longer than the file system allows, symbolic-link loops.
+    """
+    bad = sorted({f"U+{ord(c):04X}" for c in reference if ord(c) < 32 or ord(c) == 127})
+    if bad:
+        return folder, f"it contains control characters ({', '.join(bad)})"
+    try:
+        return (folder / reference).resolve(), ""
+    except RuntimeError as err:  # Python 3.11: "Symlink loop from ..."
+        return folder, f"symbolic-link loop ({err})"
+    except (OSError, ValueError) as err:
+        reason = os.strerror(err.errno) if isinstance(err, OSError) and err.errno else str(err)
+        return folder, reason[:1].lower() + reason[1:]
+
+
+def _not_a_file(target: Path) -> str:
+    """"" if ``target`` is a readable regular file, else what it is ("not found", "is a directory", ...)."""
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        return "not found"
+    except OSError as err:
+        reason = os.strerror(err.errno) if err.errno else str(err)
+        return f"cannot be opened ({reason[:1].lower() + reason[1:]})"
+    except ValueError as err:
+        return f"cannot be opened ({err})"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file (a device, pipe or socket)"
+    return ""
+
+
+def _dataset_table(kind: str, name: Any, file: str, line: int | None, field: str,
+                   problems: list[Problem]) -> tuple[pd.DataFrame, dict[str, str | None], Origin] | None:
+    """The rows of a registered catalogue (``chip: {dataset: chips}``) as an input table, or None (a problem)."""
+    from ..plugins import collect
+    from ..schema import did_you_mean
+
+    specs = collect("datasets")
+    catalogues = sorted(k for k, v in specs.items() if v.kind == "catalogue")
+    if not isinstance(name, str) or name not in specs or specs[name].kind != "catalogue":
+        what = "not a catalogue" if isinstance(name, str) and name in specs else "unknown catalogue"
+        problems.append(Problem(f"{what} {name!r}{did_you_mean(str(name), catalogues)}", file, line, field,
+                                str(name), expected=f"one of {', '.join(catalogues)}", root=True))
+        return None
+    ds = specs[name].load()
+    dims = list(getattr(ds, "dims", ()))
+    table_kind = getattr(ds, "attrs", {}).get("kind", kind)
+    if len(dims) != 1 or dims[0] != kind or table_kind != kind:
+        what = f"{table_kind!r}" if len(dims) == 1 and dims[0] == kind else f"{', '.join(map(str, dims)) or 'nothing'}"
+        problems.append(Problem(f"catalogue {name!r} is a table of {what}, not of {kind!r}", file, line, field,
+                                name, expected=f"a catalogue of {kind!r}", root=True))
+        return None
+    dim = dims[0]
+    frame = pd.DataFrame({"id": ds[dim].values.astype(object),
+                          **{str(n): ds[n].values.astype(object) for n in ds.data_vars}}, dtype=object)
+    units = {str(n): ds[n].attrs.get("units") for n in ds.data_vars if ds[n].dtype.kind in "fiu"}
+    return frame, units, Origin(f"{file} (dataset {name})", header_line=line)
+
+
 def _confined(target: Path, root: Path, allowed: Iterable[Path]) -> bool:
     return any(target.is_relative_to(base) for base in (root, *allowed))
 
@@ -181,15 +247,28 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
                 problems.append(Problem(f"unknown key {key!r}; expected one of {', '.join(sorted(TABLE_KEYS))}",
                                         file, slines.get(key), f"{field}.{key}"))
         col_units: dict[str, str | None] = {}
-        if "csv" in spec and "rows" in spec:
-            problems.append(Problem("give either 'csv' or 'rows', not both", file, spec["__line__"], field))
-        if "csv" in spec:
+        given = [k for k in ("csv", "rows", "dataset") if k in spec]
+        if len(given) > 1:
+            problems.append(Problem(f"give one of 'csv', 'rows' or 'dataset', not {' and '.join(given)}", file,
+                                    spec["__line__"], field))
+        if "dataset" in spec and "csv" not in spec and "rows" not in spec:
+            found = _dataset_table(kind, spec["dataset"], file, slines.get("dataset"), f"{field}.dataset", problems)
+            if found is None:
+                unreadable = True
+                continue
+            frame, col_units, origin = found
+        elif "csv" in spec:
             if not isinstance(spec["csv"], str) or not spec["csv"].strip():
                 problems.append(Problem("expected a CSV file name", file, slines.get("csv"), f"{field}.csv",
                                         str(spec["csv"]), expected="a path relative to the scenario file", root=True))
                 unreadable = True
                 continue
-            csv_path = (path.parent / spec["csv"]).resolve()
+            csv_path, why = _resolve_reference(path.parent, spec["csv"])
+            if why:
+                problems.append(Problem(f"unusable CSV path: {why}", file, slines.get("csv"), f"{field}.csv",
+                                        spec["csv"], expected="a path relative to the scenario file", root=True))
+                unreadable = True
+                continue
             if not _confined(csv_path, root, allowed):
                 problems.append(Problem(f"CSV path leaves the scenario's folder ({root}): it resolves to {csv_path}; "
                                         "move the file into that folder tree or allow its folder explicitly "
@@ -198,9 +277,10 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
                                         expected=f"a file under {root}", root=True))
                 unreadable = True
                 continue
-            if not csv_path.is_file():
-                problems.append(Problem(f"CSV file not found: {csv_path}", file, slines.get("csv"), f"{field}.csv",
-                                        str(spec["csv"])))
+            missing = _not_a_file(csv_path)
+            if missing:
+                problems.append(Problem(f"CSV file {missing}: {csv_path}", file, slines.get("csv"), f"{field}.csv",
+                                        str(spec["csv"]), root=True))
                 unreadable = True
                 continue
             n_before = len(problems)
@@ -231,7 +311,8 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
             origin = Origin(file, tuple(r["__line__"] for r in rows), header_line=slines.get("rows"),
                             column_lines=column_lines)
         else:
-            problems.append(Problem("expected 'csv: FILE' or 'rows: [...]'", file, spec.get("__line__"), field))
+            problems.append(Problem("expected 'csv: FILE', 'rows: [...]' or 'dataset: NAME'", file, spec.get("__line__"),
+                                    field))
             unreadable = True
             continue
         raw_units = spec.get("units") or {}
@@ -262,7 +343,9 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
         tables[kind] = frame
         units[kind] = col_units
         origins[kind] = origin
-    params = _strip(doc.get("parameters") or {})
+    raw_params = doc.get("parameters") or {}
+    params = _strip(raw_params)
+    parameter_lines = raw_params.get("__lines__", {}) if isinstance(raw_params, dict) else {}
     if not isinstance(params, dict):
         problems.append(Problem("expected 'parameters' to be a mapping", file, lines.get("parameters"), "parameters"))
         params = {}
@@ -274,7 +357,8 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
     try:  # the table checks run even when the file has structural problems: report everything at once
         scenario = Scenario.from_tables(tables, name=str(doc.get("name") or path.stem),
                                         description=str(doc.get("description") or ""), parameters=params,
-                                        units=units, origins=origins, attrs=attrs, source=file)
+                                        units=units, origins=origins, attrs=attrs, source=file,
+                                        parameter_lines=parameter_lines)
     except ScenarioError as err:
         raise ScenarioError([*problems, *err.problems], file) from None
     if problems:

@@ -141,6 +141,11 @@ def _coerce_column(values: pd.Series, spec: AttributeSpec, from_unit: str | None
                                         expected=f"a number in {canonical}"))
                 bad_value[i] = True
         numeric = np.where(blank, spec.default_value() if not spec.required else math.nan, numeric)
+        if unit_ok and not spec.infinite:
+            for i in np.flatnonzero(np.isinf(numeric) & ~blank & ~bad_value):
+                problems.append(Problem("not a finite number", origin.file, origin.line(i), where(i), str(raw[i]),
+                                        expected=f"a finite number {spec.range_text()} {canonical}".replace("  ", " ")))
+                bad_value[i] = True
         if unit_ok:
             outside = spec.out_of_range(numeric) & ~blank & ~bad_value
             reason = spec.description.split("range: ", 1)[1] if "range: " in spec.description else ""
@@ -252,9 +257,14 @@ def _build_table(kind: str, frame: pd.DataFrame, schema: Schema, column_units: M
     if not missing_index:  # a missing id column is reported once, not once per row
         for i in np.flatnonzero(np.array([any(k[i] == "" for k in keys) for i in range(len(ids))], dtype=bool)):
             problems.append(Problem("missing id", origin.file, origin.line(i), f"{kind}.{index_cols[0]}"))
-    dup = pd.Series(ids).duplicated(keep="first").to_numpy()
-    for i in np.flatnonzero(dup & (ids != "")):
-        first = int(np.flatnonzero(ids == ids[i])[0])
+    dup = pd.Series(ids, dtype=object).duplicated(keep="first").to_numpy()
+    dup_rows = np.flatnonzero(dup & (ids != ""))
+    first_row: dict[str, int] = {}
+    if len(dup_rows):  # one pass: the first row of every id (a scan per duplicate was quadratic)
+        for i, ident in enumerate(ids.tolist()):
+            first_row.setdefault(ident, i)
+    for i in dup_rows:
+        first = first_row[ids[i]]
         at = f" (first at line {origin.line(first)})" if origin.line(first) is not None else ""
         problems.append(Problem(f"duplicate id {ids[i]!r} in {kind}{at}", origin.file, origin.line(i),
                                 f"{kind}[{ids[i]}]", str(ids[i])))
@@ -310,13 +320,71 @@ def _parse_parameters(given: Mapping[str, Any], schema: Schema, source: str,
             problems.append(Problem(f"not a number: {err}", source, lines.get(key), f"parameters.{key}", str(value),
                                     expected=f"a number in {spec.unit}"))
             continue
-        if spec.out_of_range(np.array([v])).any():
-            reason = spec.description.split("range: ", 1)[1] if "range: " in spec.description else ""
-            problems.append(Problem("out of range" + (f" ({reason})" if reason else ""), source, lines.get(key),
-                                    f"parameters.{key}", str(value), expected=f"{spec.range_text()} {spec.unit}"))
+        problem = _parameter_value_problem(spec, v, source, lines.get(key), str(value))
+        if problem is not None:
+            problems.append(problem)
             continue
         params[key] = v
     return params
+
+
+def _parameter_value_problem(spec, value: Any, source: str, line: int | None, raw: str) -> Problem | None:
+    """The problem of a parameter value already in the parameter's unit, or None.
+
+    NaN is refused unless the parameter's default is NaN (there NaN means "not set"); infinities
+    and values outside the parameter's range are refused.
+    """
+    field = f"parameters.{spec.name}"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return Problem("not a number", source, line, field, raw, expected=f"a number in {spec.unit}")
+    if math.isnan(v):
+        if math.isnan(float(spec.default)):
+            return None
+        return Problem("NaN is not a value of this parameter (only parameters whose default is NaN, meaning "
+                       "'not set', take it)", source, line, field, raw,
+                       expected=f"a number {spec.range_text()} {spec.unit}".replace("  ", " ").rstrip())
+    if math.isinf(v):
+        return Problem("not a finite number", source, line, field, raw,
+                       expected=f"a finite number {spec.range_text()} {spec.unit}".replace("  ", " ").rstrip())
+    if spec.out_of_range(np.array([v])).any():
+        reason = spec.description.split("range: ", 1)[1] if "range: " in spec.description else ""
+        return Problem("out of range" + (f" ({reason})" if reason else ""), source, line, field, raw,
+                       expected=f"{spec.range_text()} {spec.unit}")
+    return None
+
+
+class ReadOnlyParameters(dict):
+    """A scenario's parameters: a ``dict`` (JSON, ``==``, ``|`` work) that refuses to be changed in place.
+
+    Use :meth:`Scenario.with_parameters` for a scenario with other parameters.
+    """
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("scenario parameters are read-only: use scenario.with_parameters(name=value), which "
+                        "checks the value and returns a new scenario")
+
+    __setitem__ = __delitem__ = __ior__ = update = pop = popitem = clear = setdefault = _refuse
+
+    def __reduce__(self):
+        return (ReadOnlyParameters, (dict(self),))
+
+    def __copy__(self) -> ReadOnlyParameters:
+        return self
+
+    def __deepcopy__(self, memo) -> ReadOnlyParameters:
+        return self
+
+
+def read_only(ds: xr.Dataset) -> xr.Dataset:
+    """A shallow copy of ``ds`` whose data variables are backed by read-only numpy arrays (copied if writeable).
+
+    For data shared between callers (scenario tables, catalogues cached by plugins): writing into an
+    array raises ``ValueError: assignment destination is read-only``. Hand out ``.copy(deep=False)``
+    of the result so that assigning variables or attrs changes only the caller's copy.
+    """
+    return _frozen(ds)
 
 
 def _frozen(ds: xr.Dataset) -> xr.Dataset:
@@ -363,8 +431,9 @@ class Scenario:
     """A compute network: sites, links, chips, inventory, agents, devices (+ plugin kinds).
 
     Build one with :meth:`from_tables` (validating), :func:`workbench.load_scenario` (a named
-    dataset or a YAML file) or :meth:`from_netcdf`. Scenarios are immutable in spirit: helpers
-    return new scenarios and never modify the receiver's tables.
+    dataset or a YAML file) or :meth:`from_netcdf`. Scenarios cannot be changed in place:
+    ``sc[kind]`` is a shallow copy with read-only arrays, :attr:`parameters` is read-only, and the
+    ``with_*`` / ``select_sites`` / ``drop_rows`` helpers return new scenarios.
     """
 
     def __init__(self, tables: Mapping[str, xr.Dataset], *, name: str = "scenario", description: str = "",
@@ -373,9 +442,9 @@ class Scenario:
         self._tables = {k: _frozen(v) for k, v in tables.items()}
         self.name = name
         self.description = description
-        self.parameters = (schema.parameter_defaults() if schema is not None
-                           else {k: v[2] for k, v in PARAMETERS.items()})
-        self.parameters.update(parameters or {})
+        self._parameters = (schema.parameter_defaults() if schema is not None
+                            else {k: v[2] for k, v in PARAMETERS.items()})
+        self._parameters.update(parameters or {})
         self.attrs = dict(attrs or {})
         # the parameter specs travel with the scenario (small frozen dataclasses), so with_parameters can
         # check units and ranges on a Dask worker without building a plugin manager there
@@ -544,11 +613,26 @@ class Scenario:
         return problems
 
     # -- access ------------------------------------------------------------------------------------
+    @property
+    def parameters(self) -> ReadOnlyParameters:
+        """Scenario-wide parameters, name -> value in the parameter's unit (read-only view).
+
+        Change them with :meth:`with_parameters`, which checks units and ranges and returns a new scenario.
+        """
+        return ReadOnlyParameters(self._parameters)
+
     def __getitem__(self, kind: str) -> xr.Dataset:
+        """One table as an ``xr.Dataset``: a shallow copy whose arrays are read-only.
+
+        Assigning a variable, ``update``, or changing ``attrs`` of the returned dataset changes the copy,
+        never the scenario; writing into an array raises. Build a changed table and pass it to
+        :meth:`with_table` for a new scenario.
+        """
         try:
-            return self._tables[kind]
+            table = self._tables[kind]
         except KeyError:
             raise KeyError(f"scenario {self.name!r} has no kind {kind!r}; kinds: {', '.join(self._tables)}") from None
+        return table.copy(deep=False)  # new Dataset, Variables and attrs dicts; the (read-only) arrays shared
 
     def __contains__(self, kind: str) -> bool:
         return kind in self._tables
@@ -566,7 +650,7 @@ class Scenario:
     @property
     def inventory(self) -> xr.DataArray:
         """Chips installed per site and chip type (``site x chip``)."""
-        return self["inventory"]["installed"]
+        return self._tables["inventory"]["installed"].copy(deep=False)
 
     def to_frame(self, kind: str) -> pd.DataFrame:
         """One kind as a pandas DataFrame (index = ids)."""
@@ -583,7 +667,7 @@ class Scenario:
 
     def site_compute_flops(self, dtype: str = "bf16") -> xr.DataArray:
         """Installed dense throughput per site [FLOP/s] (``dtype`` in bf16, fp8, fp4)."""
-        flops = (self.inventory * self["chip"][f"{dtype}_flops"].fillna(0)).sum("chip")
+        flops = (self.inventory * self._tables["chip"][f"{dtype}_flops"].fillna(0)).sum("chip")
         flops.attrs = {"units": "FLOP/s", "long_name": f"installed dense {dtype.upper()} throughput"}
         return flops
 
@@ -632,16 +716,15 @@ class Scenario:
                 problems.append(Problem(f"not a number: {err}", self.name, None, f"parameters.{key}", str(value),
                                         expected=f"a number in {spec.unit}"))
                 continue
-            if spec.out_of_range(np.array([v])).any():
-                reason = spec.description.split("range: ", 1)[1] if "range: " in spec.description else ""
-                problems.append(Problem("out of range" + (f" ({reason})" if reason else ""), self.name, None,
-                                        f"parameters.{key}", str(value), expected=f"{spec.range_text()} {spec.unit}"))
+            problem = _parameter_value_problem(spec, v, self.name, None, str(value))
+            if problem is not None:
+                problems.append(problem)
                 continue
             values[key] = v
         if problems:
             raise ScenarioError(problems, self.name)
         new = self.copy()
-        new.parameters.update(values)
+        new._parameters.update(values)
         return new
 
     def with_inventory(self, installed: xr.DataArray | np.ndarray) -> Scenario:
@@ -739,11 +822,27 @@ class Scenario:
 
         Returns the problems; with ``strict=True`` raises :class:`ScenarioError` if there are any.
         """
-        problems = [*self._range_problems(), *self._cross_problems({})] if builtin else []
+        problems = [*self._parameter_problems(), *self._range_problems(), *self._cross_problems({})] if builtin else []
         for result in get_plugin_manager().hook.workbench_validate(scenario=self):
             problems.extend(result or ())
         if strict and problems:
             raise ScenarioError(problems, self.name)
+        return problems
+
+    def _parameter_problems(self) -> list[Problem]:
+        """Parameters that are unknown, NaN where NaN does not mean "not set", or outside their range
+        (a scenario built directly with ``Scenario(tables, parameters=...)`` is not checked on the way in)."""
+        problems = []
+        for key, value in self._parameters.items():
+            spec = self._parameter_specs.get(key)
+            if spec is None:
+                problems.append(Problem(f"unknown parameter {key!r}{did_you_mean(key, self._parameter_specs)}",
+                                        field=f"parameters.{key}", value=str(value),
+                                        expected=f"one of {', '.join(self._parameter_specs)}"))
+                continue
+            problem = _parameter_value_problem(spec, value, "", None, str(value))
+            if problem is not None:
+                problems.append(problem)
         return problems
 
     def _range_problems(self) -> list[Problem]:
@@ -754,14 +853,16 @@ class Scenario:
         for kind in self.kinds:
             ds = self[kind]
             for name, spec in schema.attributes.get(kind, {}).items():
-                if name not in ds or spec.dtype not in ("float", "int") or (spec.min is None and spec.max is None):
+                if name not in ds or spec.dtype not in ("float", "int") or (
+                        spec.min is None and spec.max is None and spec.infinite):
                     continue
-                bad = spec.out_of_range(ds[name].values)
+                values = ds[name].values
+                bad = spec.out_of_range(values) | (np.isinf(values) if not spec.infinite else False)
                 for idx in zip(*np.nonzero(bad), strict=True):
                     ident = "/".join(str(ds[d].values[i]) for d, i in zip(ds[name].dims, idx, strict=True))
-                    problems.append(Problem("out of range", field=f"{kind}[{ident}].{name}",
-                                            value=str(ds[name].values[idx]),
-                                            expected=f"{spec.range_text()} {spec.unit or '1'}"))
+                    problems.append(Problem("out of range" if np.isfinite(values[idx]) else "not a finite number",
+                                            field=f"{kind}[{ident}].{name}", value=str(values[idx]),
+                                            expected=f"{spec.range_text()} {spec.unit or '1'}".strip()))
         return problems
 
     # -- summaries --------------------------------------------------------------------------------
@@ -818,7 +919,7 @@ class Scenario:
     def to_datatree(self) -> xr.DataTree:
         """All tables as an ``xr.DataTree`` (groups ``/site``, ``/link``, ...)."""
         root = xr.Dataset(attrs={"name": self.name, "description": self.description,
-                                 "parameters_json": json.dumps(self.parameters, sort_keys=True),
+                                 "parameters_json": json.dumps(dict(self._parameters), sort_keys=True),
                                  "attrs_json": json.dumps(self.attrs, sort_keys=True, default=str),
                                  "workbench_format": FORMAT_VERSION, "kinds": json.dumps(self.kinds)})
         return xr.DataTree.from_dict({"/": root, **{f"/{k}": v for k, v in self._tables.items()}})
@@ -871,6 +972,16 @@ class Scenario:
             if any(d not in ds.dims and ds.sizes for d in dims):
                 problems.append(Problem(f"group /{kind} has dimensions {list(ds.dims)}", file, field=f"/{kind}",
                                         expected=f"dimensions {list(dims)}", root=True))
+                continue
+            # a variable over another dimension would be spread over kind x that dimension by to_dataframe
+            # (a small file could ask for billions of rows): refuse it before
+            foreign = [str(n) for n in ds.variables if set(ds[n].dims) - set(dims)]
+            if foreign:
+                for name in foreign:
+                    problems.append(Problem(f"variable {name!r} of group /{kind} has dimensions "
+                                            f"{list(map(str, ds[name].dims))}, not those of kind {kind!r}", file,
+                                            field=f"{kind}.{name}", expected=f"dimensions within {list(dims)}",
+                                            root=True))
                 continue
             frame = ds.to_dataframe().reset_index() if ds.sizes else pd.DataFrame(
                 {c: pd.Series([], dtype=object) for c in [*dims, *ds.data_vars]})

@@ -16,6 +16,7 @@ from workbench.plugin_types import (
     DatasetSpec,
     ParameterSpec,
     UnitDefinition,
+    lazy,
 )
 
 from . import __version__  # noqa: F401 - read by workbench.testing.plugin_manager for the version label
@@ -62,7 +63,10 @@ def workbench_component_attributes():
 def workbench_analyses():
     yield AnalysisSpec("available_compute", func=available_compute,
                        description="Installed dense throughput x facility uptime, per site [FLOP/s]")
-    yield AnalysisSpec("coverage", func=coverage_of_available_sites, replaces="workbench.builtins",
+    # coverage_of_available_sites(scenario, **params) passes its parameters on to the core coverage: lazy(...,
+    # signature=) gives it the core's signature, so `workbench analyze coverage --param ...` is checked as before
+    yield AnalysisSpec("coverage", func=lazy(coverage_of_available_sites, signature="workbench.analyses.coverage:coverage"),
+                       replaces="workbench.builtins",
                        description="Compute circles counting only sites whose uptime reaches the scenario's "
                                    "template_min_uptime (replaces the core coverage)")
 
