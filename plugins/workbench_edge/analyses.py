@@ -606,7 +606,10 @@ def cascade_analysis(scenario, small_model: str = "llama-3.1-8b", large_model: s
 
 def disaggregation_analysis(scenario, model: str = "llama-3.1-70b", prefill_chip: str = "ascend-910c",
                             decode_chip: str = "h100-sxm", prefill_site: str | None = None,
-                            decode_site: str | None = None, layer: str = "optical", **kwargs) -> xr.Dataset:
+                            decode_site: str | None = None, layer: str = "optical", *, prefill_count: int = 8,
+                            decode_count: int = 8, dtype: str = "bf16", isl: int = 8000, osl: int = 500,
+                            tp: int | None = None, distance_km=None, bandwidth_bps=(400e9, 1.6e12),
+                            ttft_slo_s: float = 2.0, tpot_slo_s: float = 0.2, serving_params=None) -> xr.Dataset:
     """Prefill/decode disaggregation between two sites of the scenario, the KV cache over their real path.
 
     The prefill site P defaults to the site with the most ``prefill_chip`` chips, the decode site D to the
@@ -615,7 +618,9 @@ def disaggregation_analysis(scenario, model: str = "llama-3.1-70b", prefill_chip
     the core path engine and the bandwidth offered to the transfer is capped by the path's narrowest
     link (``bandwidth_bps``, default 400 Gbit/s and 1.6 Tbit/s, each capped). Passing ``distance_km``
     instead runs the parametric sweep of :func:`workbench_edge.disagg.disaggregation` (route lengths, no
-    path) - a named approximation.
+    path) - a named approximation. The other parameters are those of
+    :func:`workbench_edge.disagg.disaggregation` (chips per pool, number format, prompt and output tokens,
+    tensor parallelism, SLOs [s]; ``serving_params`` a ServingParams or a dict).
 
     Returns
     -------
@@ -624,9 +629,11 @@ def disaggregation_analysis(scenario, model: str = "llama-3.1-70b", prefill_chip
         plus ``path_latency`` [ms], ``path_length`` [km], ``path_capacity`` [bit/s] and attrs naming the
         sites and the links of the path.
     """
-    kwargs.setdefault("dtype", "bf16")
-    if "distance_km" in kwargs:
-        return _disaggregation(model, prefill_chip, decode_chip, chips=scenario["chip"], **kwargs)
+    kwargs = {"prefill_count": prefill_count, "decode_count": decode_count, "dtype": dtype, "isl": isl, "osl": osl,
+              "tp": tp, "ttft_slo_s": ttft_slo_s, "tpot_slo_s": tpot_slo_s, "params": _params(serving_params)}
+    if distance_km is not None:
+        return _disaggregation(model, prefill_chip, decode_chip, chips=scenario["chip"], distance_km=distance_km,
+                               bandwidth_bps=bandwidth_bps, **kwargs)
     site = scenario["site"]
     ids = site["site"].values.astype(str)
     inv = scenario.inventory
@@ -659,7 +666,7 @@ def disaggregation_analysis(scenario, model: str = "llama-3.1-70b", prefill_chip
     _, links, _ = net.path_links([pi], [di])
     lcap = scenario["link"]["capacity"].values.astype(float)[links] if links.size else np.zeros(0)
     path_cap = float(np.nanmin(lcap)) if np.isfinite(lcap).any() else math.inf
-    bw = np.atleast_1d(np.asarray(kwargs.pop("bandwidth_bps", (400e9, 1.6e12)), float))
+    bw = np.atleast_1d(np.asarray(bandwidth_bps, float))
     bw = np.minimum(bw, path_cap)
     ds = _disaggregation(model, prefill_chip, decode_chip, chips=scenario["chip"],
                          distance_km=[float(route["length_km"][0, 0])], bandwidth_bps=np.unique(bw),
