@@ -24,6 +24,7 @@ Mappings come back as ``dict`` with two extra keys, ``"__line__"`` (line of the 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import math
 import os
 import re
@@ -160,13 +161,8 @@ def load_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
     """
     _check_events(text, file)
     try:
-        root = yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        raise _fail(f"not valid YAML: {err.problem or err.context}", file,
-                    mark.line + 1 if mark else None) from None
-    except yaml.YAMLError as err:
-        raise _fail(f"not valid YAML: {err}", file) from None
+        with _yaml_errors(file):
+            root = yaml.compose(text, Loader=_LOADER)
     except RecursionError:  # pragma: no cover - depth is checked first
         raise _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", file) from None
     if root is None:
@@ -179,7 +175,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
 def _check_events(text: str, file: str) -> None:
     """Refuse nesting deeper than :data:`MAX_DEPTH` from the event stream (the parser is not recursive)."""
     depth = 0
-    try:
+    with _yaml_errors(file):
         for event in yaml.parse(text, Loader=_LOADER):
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
@@ -188,6 +184,13 @@ def _check_events(text: str, file: str) -> None:
                                 file, event.start_mark.line + 1, expected=f"at most {MAX_DEPTH} levels")
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
+
+
+@contextlib.contextmanager
+def _yaml_errors(file: str):
+    """Turn PyYAML's parse errors into one-line scenario errors naming file and line."""
+    try:
+        yield
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         raise _fail(f"not valid YAML: {err.problem or err.context}", file,
