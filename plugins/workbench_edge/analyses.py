@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import xarray as xr
@@ -265,58 +266,16 @@ def _group_latency_inputs(scenario):
     return dev["lon"].values, dev["lat"].values, fixed
 
 
-def routing_analysis(scenario, request_class: str = "chat", objective: str = "cost", method: str = "lp",
-                     model: str | None = None, dtype: str | None = None, rate_per_endpoint: float | None = None,
-                     k_max: int = 64, cs2: float = 1.0, serving_params=None,
-                     latency_reserve: float = DEFAULT_LATENCY_RESERVE,
-                     max_utilisation: float = DEFAULT_MAX_UTILISATION, layer: str = "ip",
-                     path_model: str = "graph") -> xr.Dataset:
-    """Assign every device group's requests to pools under the latency SLO and capacities.
+def routing_problem(scenario, request_class: str = "chat", *, model=None, dtype=None, rate_per_endpoint=None,
+                    k_max: int = 64, serving_params=None, latency_reserve: float = DEFAULT_LATENCY_RESERVE,
+                    max_utilisation: float = DEFAULT_MAX_UTILISATION, layer: str = "ip",
+                    path_model: str = "graph") -> SimpleNamespace:
+    """The routing problem of a scenario, before any objective: pools, demand, candidate pairs, link usage.
 
-    Parameters
-    ----------
-    scenario : Scenario
-    request_class : str
-        Row of ``datasets/models/request_classes.csv`` (model, token lengths, SLOs, default rate).
-    objective : {"cost", "energy", "carbon"}
-        Minimise electricity cost [CNY], facility energy [J] or CO2 [kg].
-    method : {"lp", "greedy", "both"}
-        ``both`` solves the LP and reports the greedy cost gap.
-    model, dtype : str, optional
-        Override the class's model / the per-chip number format.
-    rate_per_endpoint : float, optional
-        Requests per endpoint [request/s] where ``device.demand`` is 0 (default: the class's rate).
-    k_max : int
-        Lowest-latency sites examined per access PoP (graph) or nearest per group (direct) [1]
-        (see :mod:`workbench_edge.routing`).
-    cs2 : float
-        Squared coefficient of variation of request service times [1] for the M/G/c queueing
-        (assumed 1: output lengths about exponential).
-    serving_params : ServingParams or dict, optional
-    latency_reserve, max_utilisation : float
-        See module docstring.
-    layer : {"ip", "optical", "internet"}
-        Network layer of the request paths (:data:`workbench.paths.LAYERS`).
-    path_model : {"graph", "direct"}
-        Over the link graph with link capacities (default) or the named great-circle approximation.
-
-    Returns
-    -------
-    xr.Dataset
-        ``assignment`` (device x site) [1] share of each group's demand, ``demand``/``served``/
-        ``unserved`` (device) [request/s], ``rtt`` (device) [ms] demand-weighted network round trip,
-        ``slo_attainment`` (device) [1], ``site_load``/``site_capacity`` (site) [request/s],
-        ``site_wait_p50``/``site_wait_p99`` (site) [s], ``west`` (site), pool table variables (``pool``),
-        totals ``cost_rate`` [CNY/h], ``facility_power`` [W], ``carbon_rate`` [kg/h],
-        ``served_west_share``, ``east_to_west_share`` [1]; over the graph ``link_load`` (link x
-        direction) [bit/s], ``link_utilisation`` [1], ``link_binding`` (bool), ``link_price``
-        [cost unit per bit/s]; ``attrs["summary_json"]``/``summary_text``.
+    Shared by :func:`routing_analysis` (one snapshot) and the ``dispatch`` analysis (many), so both see
+    the same pools, candidates and link rows. Parameters as :func:`routing_analysis`.
     """
     _paths._check_path_model(path_model)
-    if objective not in ("cost", "energy", "carbon"):
-        raise EdgeError(f"objective must be cost, energy or carbon, got {objective!r}")
-    if method not in ("lp", "greedy", "both"):
-        raise EdgeError(f"method must be lp, greedy or both, got {method!r}")
     rc = _cat.request_class(request_class)
     pools = pool_table(scenario, request_class, model, dtype, serving_params=serving_params,
                        latency_reserve=latency_reserve, max_utilisation=max_utilisation)
@@ -372,9 +331,6 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
     pair_group, pair_site, pair_one_way = g[rep], s[rep], one_way[rep]
     ok = 2.0 * pair_one_way + proc_ms[pair_pool] <= slo_ms
     pair_group, pair_site, pair_pool, pair_one_way = pair_group[ok], pair_site[ok], pair_pool[ok], pair_one_way[ok]
-    unit_cost = {"cost": pools["cost_per_request"].values, "energy": pools["facility_energy"].values,
-                 "carbon": pools["carbon_per_request"].values}[objective]
-    pair_cost = unit_cost[pair_pool]
     capacity = pools["capacity"].values
     links = {}
     if path_model == "graph":
@@ -390,6 +346,79 @@ def routing_analysis(scenario, request_class: str = "chat", objective: str = "co
         row_cap = lcap[row_link]
         constrained = np.isfinite(row_cap)
         links = {"link_matrix": matrix[np.flatnonzero(constrained)], "link_capacity": row_cap[constrained]}
+    if path_model != "graph":
+        net = gpop = matrix = row_link = row_fwd = constrained = lcap = None
+    return SimpleNamespace(rc=rc, pools=pools, s_of_pool=s_of_pool, site=site, dev=dev, n_dev=n_dev, n_site=n_site,
+                           n_pool=n_pool, demand=demand, slo_ms=slo_ms, proc_ms=proc_ms, feasible=feasible,
+                           pair_group=pair_group, pair_site=pair_site, pair_pool=pair_pool,
+                           pair_one_way=pair_one_way, capacity=capacity, links=links, net=net, gpop=gpop,
+                           matrix=matrix, row_link=row_link, row_fwd=row_fwd, constrained=constrained, lcap=lcap,
+                           layer=layer, path_model=path_model)
+
+
+def routing_analysis(scenario, request_class: str = "chat", objective: str = "cost", method: str = "lp",
+                     model: str | None = None, dtype: str | None = None, rate_per_endpoint: float | None = None,
+                     k_max: int = 64, cs2: float = 1.0, serving_params=None,
+                     latency_reserve: float = DEFAULT_LATENCY_RESERVE,
+                     max_utilisation: float = DEFAULT_MAX_UTILISATION, layer: str = "ip",
+                     path_model: str = "graph") -> xr.Dataset:
+    """Assign every device group's requests to pools under the latency SLO and capacities.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    request_class : str
+        Row of ``datasets/models/request_classes.csv`` (model, token lengths, SLOs, default rate).
+    objective : {"cost", "energy", "carbon"}
+        Minimise electricity cost [CNY], facility energy [J] or CO2 [kg].
+    method : {"lp", "greedy", "both"}
+        ``both`` solves the LP and reports the greedy cost gap.
+    model, dtype : str, optional
+        Override the class's model / the per-chip number format.
+    rate_per_endpoint : float, optional
+        Requests per endpoint [request/s] where ``device.demand`` is 0 (default: the class's rate).
+    k_max : int
+        Lowest-latency sites examined per access PoP (graph) or nearest per group (direct) [1]
+        (see :mod:`workbench_edge.routing`).
+    cs2 : float
+        Squared coefficient of variation of request service times [1] for the M/G/c queueing
+        (assumed 1: output lengths about exponential).
+    serving_params : ServingParams or dict, optional
+    latency_reserve, max_utilisation : float
+        See module docstring.
+    layer : {"ip", "optical", "internet"}
+        Network layer of the request paths (:data:`workbench.paths.LAYERS`).
+    path_model : {"graph", "direct"}
+        Over the link graph with link capacities (default) or the named great-circle approximation.
+
+    Returns
+    -------
+    xr.Dataset
+        ``assignment`` (device x site) [1] share of each group's demand, ``demand``/``served``/
+        ``unserved`` (device) [request/s], ``rtt`` (device) [ms] demand-weighted network round trip,
+        ``slo_attainment`` (device) [1], ``site_load``/``site_capacity`` (site) [request/s],
+        ``site_wait_p50``/``site_wait_p99`` (site) [s], ``west`` (site), pool table variables (``pool``),
+        totals ``cost_rate`` [CNY/h], ``facility_power`` [W], ``carbon_rate`` [kg/h],
+        ``served_west_share``, ``east_to_west_share`` [1]; over the graph ``link_load`` (link x
+        direction) [bit/s], ``link_utilisation`` [1], ``link_binding`` (bool), ``link_price``
+        [cost unit per bit/s]; ``attrs["summary_json"]``/``summary_text``.
+    """
+    _paths._check_path_model(path_model)
+    if objective not in ("cost", "energy", "carbon"):
+        raise EdgeError(f"objective must be cost, energy or carbon, got {objective!r}")
+    if method not in ("lp", "greedy", "both"):
+        raise EdgeError(f"method must be lp, greedy or both, got {method!r}")
+    pb = routing_problem(scenario, request_class, model=model, dtype=dtype, rate_per_endpoint=rate_per_endpoint,
+                         k_max=k_max, serving_params=serving_params, latency_reserve=latency_reserve,
+                         max_utilisation=max_utilisation, layer=layer, path_model=path_model)
+    pools, s_of_pool, site, dev = pb.pools, pb.s_of_pool, pb.site, pb.dev
+    n_dev, n_site, n_pool, demand, slo_ms, proc_ms = pb.n_dev, pb.n_site, pb.n_pool, pb.demand, pb.slo_ms, pb.proc_ms
+    pair_group, pair_site, pair_pool, pair_one_way = pb.pair_group, pb.pair_site, pb.pair_pool, pb.pair_one_way
+    gpop, links, capacity = pb.gpop, pb.links, pb.capacity
+    matrix, row_link, row_fwd, constrained, lcap = pb.matrix, pb.row_link, pb.row_fwd, pb.constrained, pb.lcap
+    unit_cost = {"cost": pools["cost_per_request"].values, "energy": pools["facility_energy"].values,
+                 "carbon": pools["carbon_per_request"].values}[objective]
+    pair_cost = unit_cost[pair_pool]
     solved = {}
     if method in ("lp", "both"):
         solved["lp"] = _routing.solve_lp(n_dev, n_pool, pair_group, pair_pool, pair_cost, demand, capacity,
