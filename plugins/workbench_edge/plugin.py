@@ -64,6 +64,9 @@ def workbench_analyses():
                        description="Edge small model -> hub large model cascade: latency, energy, cost, quality")
     yield AnalysisSpec("disaggregation", func=lazy("workbench_edge.analyses:disaggregation_analysis"),
                        description="Prefill/decode disaggregation across sites: where shipping the KV cache pays off")
+    yield AnalysisSpec("dispatch", func=lazy("workbench_edge.dispatch:dispatch_analysis"),
+                       description="Hourly dispatch LP: demand, time-of-use prices, carbon and green power over "
+                       "snapshots, with deferrable demand")
 
 
 def _build_space(scenario=None, **params):
