@@ -437,9 +437,9 @@ def _snapshots(scenario, snapshots):
     """Resolve the ``snapshots`` parameter to (DatetimeIndex, weights [h], label)."""
     import pandas as pd
 
-    from workbench import profiles
-
     own = getattr(scenario, "snapshots", None)
+    if (snapshots is None and own is None) or (isinstance(snapshots, str) and snapshots in ("representative", "year")):
+        from workbench import profiles
     if snapshots is None:
         if own is not None:
             return own, np.asarray(scenario.snapshot_weight.values, float), "scenario"
@@ -485,13 +485,13 @@ def _series(scenario, kind, attribute, idx):
 def dispatch_inputs(scenario, pb, idx, weights, profiles: str = "default", green: bool = True,
                     rate_per_endpoint: float | None = None, request_class: str = "chat") -> DispatchInputs:
     """Per-snapshot inputs of the dispatch (see :func:`dispatch_analysis` for the rules)."""
-    from workbench import profiles as prof
-
     from .analyses import DEFAULT_REQUEST_CLASS
 
     if profiles not in ("default", "flat"):
         raise EdgeError(f"profiles must be 'default' or 'flat', got {profiles!r}")
     shaped = profiles == "default"
+    if shaped or green:
+        from workbench import profiles as prof
     T = idx.size
     site, dev = scenario["site"], scenario["device"]
     province = site["province"].values.astype(str)

@@ -1,0 +1,174 @@
+"""The dispatch LP: flat profiles reproduce routing, hand solutions, balances and deferral windows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from workbench_edge.analyses import WESTERN_PROVINCES, routing_analysis, routing_problem
+from workbench_edge.catalogue import EdgeError
+from workbench_edge.dispatch import DispatchInputs, dispatch_analysis, solve_dispatch
+
+import workbench as wb
+
+HOURS = pd.date_range("2025-07-15 10:00", periods=3, freq="h")
+
+
+@pytest.fixture(scope="module")
+def china():
+    return wb.load_scenario("china-edwc")
+
+
+@pytest.mark.parametrize("objective, total, key, rtol", [
+    ("cost", "cost", "cost_CNY_per_h", 1e-6),
+    # the carbon objective breaks ties by cost x 1e-4, which may trade that little CO2: hence 1e-3
+    ("carbon", "co2", "carbon_kg_per_h", 1e-3)])
+def test_flat_profiles_equal_the_static_routing(china, objective, total, key, rtol):
+    """With flat profiles every snapshot is the routing analysis's hour: the same optimum, served and shares.
+
+    Only the optimised quantity is compared: where pools tie (equal price, say) the two LPs may pick
+    different but equally good pools (the dispatch breaks ties by latency), so the other totals may differ.
+    """
+    ds = dispatch_analysis(china, snapshots=HOURS, profiles="flat", green=False, objective=objective)
+    rta = routing_analysis(china, "chat", objective=objective)
+    rt = json.loads(rta.attrs["summary_json"])
+    # each snapshot stands for 1 h, so its total [CNY or kg] is the routing's rate [per h] x 1 h
+    np.testing.assert_allclose(ds[total].values, rt[key], rtol=rtol)
+    np.testing.assert_allclose(ds["served"].values, rt["served_request_per_s"], rtol=1e-9)
+    assert float(ds["unserved"].max()) == pytest.approx(0.0, abs=1e-6)
+    np.testing.assert_allclose(ds["snapshot_weight"].values, 1.0)
+    if objective == "cost":                           # every request goes west (cheapest power): no ties here
+        np.testing.assert_allclose(ds["west_share"].values, rt["served_west_share"], rtol=1e-6)
+        # routing reports the share of ALL served requests sent east->west; dispatch the share of EASTERN demand
+        east = ~np.isin(china["device"]["province"].values.astype(str), WESTERN_PROVINCES)
+        east_share = float(rta["served"].values[east].sum()) / rt["served_request_per_s"]
+        np.testing.assert_allclose(ds["east_to_west_share"].values * east_share, rt["east_to_west_share"], rtol=1e-6)
+
+
+def _chips():
+    frame = wb.load_scenario("china-edwc").to_frame("chip").reset_index()
+    return frame[frame["chip"] == "h100-sxm"].rename(columns={"chip": "id"})
+
+
+def _two_dc(far_capacity_bps=1e12):
+    sites = [{"id": "pop-a", "lon": 116.0, "lat": 30.0, "tier": "pop", "province": "Anhui"},
+             {"id": "dc-near", "lon": 116.5, "lat": 30.0, "tier": "cluster", "province": "Anhui", "pue": 1.5},
+             {"id": "dc-far", "lon": 118.0, "lat": 30.0, "tier": "cluster", "province": "Gansu", "pue": 1.2}]
+    links = [{"id": "near", "src": "pop-a", "dst": "dc-near", "length": 50.0, "capacity": 1e12},
+             {"id": "far", "src": "pop-a", "dst": "dc-far", "length": 200.0, "capacity": far_capacity_bps}]
+    devices = [{"id": "a", "lon": 116.0, "lat": 30.0, "endpoints": 1e6, "demand": 1e-4, "province": "Anhui"}]
+    inventory = [{"site": "dc-near", "chip": "h100-sxm", "installed": 512},
+                 {"site": "dc-far", "chip": "h100-sxm", "installed": 512}]
+    return wb.Scenario.from_tables({"site": sites, "link": links, "chip": _chips(), "inventory": inventory,
+                                    "device": devices}, name="two-dc")
+
+
+def _inputs(pb, demand, price, green_w=None, carbon=None, link_cap=None, weight=None, block=None):
+    T = len(demand)
+    S = pb.n_site
+    price = np.asarray(price, float)
+    return DispatchInputs(
+        demand=np.asarray(demand, float)[:, None] * np.ones((1, pb.n_dev)),
+        price=price, carbon=np.full((T, S), 0.5) if carbon is None else np.asarray(carbon, float),
+        pue=np.ones((T, 1)) * pb.site["pue"].values[None, :], power_cap=np.full((T, S), np.nan),
+        green_w=np.zeros((T, S)) if green_w is None else np.asarray(green_w, float), green_price=np.full(S, 0.3),
+        weight=np.ones(T) if weight is None else np.asarray(weight, float), dt=np.ones(T),
+        block=np.zeros(T, int) if block is None else np.asarray(block),
+        link_cap=None if link_cap is None else np.asarray(link_cap, float)[:, pb.row_link])
+
+
+def test_two_sites_two_hours_against_a_hand_solution():
+    """Hour 0: the far DC is cheaper but its link carries 40 req/s back; hour 1: the near one is cheaper."""
+    from workbench_edge.catalogue import request_class
+
+    bits = 8.0 * request_class("chat")["response_bytes"]
+    sc = _two_dc()
+    pb = routing_problem(sc, "chat")
+    e = float(pb.pools["energy_per_request"].values[0])            # chip energy per request [J], same chip
+    # sites: pop-a, dc-near, dc-far
+    price = [[0.0, 0.9, 0.3], [0.0, 0.2, 0.3]]
+    link_cap = np.array([[1e12, 40 * bits], [1e12, 40 * bits]])   # link "near", "far" [bit/s]
+    r = solve_dispatch(pb, _inputs(pb, [100.0, 50.0], price, link_cap=link_cap),
+                       west_site=np.array([False, False, True]), west_group=np.array([False]))
+    # hour 0: 40 far (link-bound), 60 near; hour 1: all 50 near
+    np.testing.assert_allclose(r["site_req"][0], [0.0, 60.0, 40.0], atol=1e-6)
+    np.testing.assert_allclose(r["site_req"][1], [0.0, 50.0, 0.0], atol=1e-6)
+    assert r["relinked_blocks"] == [0]                            # the relaxed LP overloaded the far link
+    # facility power [W] = requests/s x chip J/request x PUE; cost [CNY] = kW x CNY/kWh x 1 h
+    cost0 = (60 * e * 1.5 * 0.9 + 40 * e * 1.2 * 0.3) / 1000.0
+    cost1 = 50 * e * 1.5 * 0.2 / 1000.0
+    fac = r["site_it_w"] * np.array([1.0, 1.5, 1.2])[None, :]
+    got = (fac * np.asarray(price)).sum(1) / 1000.0
+    np.testing.assert_allclose(got, [cost0, cost1], rtol=1e-9)
+    assert r["served_west"][0] == pytest.approx(40.0, abs=1e-6)    # Gansu is western
+
+
+def test_green_power_is_used_up_to_what_is_available_and_balances_close():
+    sc = _two_dc()
+    pb = routing_problem(sc, "chat")
+    e = float(pb.pools["energy_per_request"].values[0])
+    # near DC dear, far DC dearer than near except for its green power (0.3 CNY/kWh, at most 20 kW facility)
+    price = [[0.0, 0.5, 1.0]] * 2
+    green = np.array([[0.0, 0.0, 20e3], [0.0, 0.0, 0.0]])
+    r = solve_dispatch(pb, _inputs(pb, [100.0, 100.0], price, green_w=green))
+    it_green = 20e3 / 1.2                                           # IT watts the green power can feed
+    far_req = it_green / e                                          # requests/s the far DC runs on green power
+    np.testing.assert_allclose(r["site_req"][0, 2], far_req, rtol=1e-6)
+    np.testing.assert_allclose(r["green_it"][0, 2], it_green, rtol=1e-6)
+    np.testing.assert_allclose(r["site_req"][1], [0.0, 100.0, 0.0], atol=1e-6)
+    # demand balance per snapshot, energy balance per site
+    np.testing.assert_allclose(r["served"].sum(1) + r["unserved"].sum(1), 100.0, rtol=1e-9)
+    np.testing.assert_allclose(r["site_it_w"], r["site_req"] * e, rtol=1e-9)
+    assert np.all(r["green_it"] <= r["site_it_w"] + 1e-6)
+
+
+def test_deferrable_demand_never_leaves_its_window():
+    sc = _two_dc()
+    pb = routing_problem(sc, "chat")
+    rng = np.random.default_rng(7)
+    T, window, share = 24, 3, 0.4
+    price = np.zeros((T, 3))
+    price[:, 1] = rng.uniform(0.1, 1.0, T)
+    price[:, 2] = 5.0                                               # only the near DC is worth using
+    demand = rng.uniform(50, 150, T)
+    r = solve_dispatch(pb, _inputs(pb, demand, price), deferrable_share=share, defer_window=window)
+    served = r["served"][:, 0]
+    backlog = r["backlog"][:, 0]                                    # [request/s x h] at the end of each hour
+    assert np.all(backlog >= -1e-9)
+    # nothing waits longer than the window: the backlog holds only the last `window` hours' deferrable arrivals
+    recent = np.convolve(share * demand, np.ones(window))[:T]
+    assert np.all(backlog <= recent + 1e-6)
+    # and nothing is served before it arrives: cumulative served <= cumulative demand
+    assert np.all(np.cumsum(served) <= np.cumsum(demand) + 1e-6)
+    # immediate demand is never deferred: served >= (1 - share) x demand
+    assert np.all(served >= (1 - share) * demand - 1e-6)
+    # the day ends empty and every request is served
+    assert backlog[-1] == pytest.approx(0.0, abs=1e-9)
+    assert served.sum() == pytest.approx(demand.sum(), rel=1e-9)
+    # deferral moved demand to cheaper hours: the cost is lower than serving on arrival
+    e = float(pb.pools["energy_per_request"].values[0])
+    cost = float((served * price[:, 1]).sum())
+    assert cost < float((demand * price[:, 1]).sum())
+    assert np.isclose(r["site_it_w"][:, 1], served * e).all()
+
+
+def test_window_of_one_hour_by_hand():
+    """Prices 1.0, 1.0, 0.1 and a 1 h window: hour 0's batch cannot reach the cheap hour 2."""
+    sc = _two_dc()
+    pb = routing_problem(sc, "chat")
+    price = np.array([[0.0, 1.0, 9.0], [0.0, 1.0, 9.0], [0.0, 0.1, 9.0]])
+    r = solve_dispatch(pb, _inputs(pb, [100.0, 100.0, 100.0], price), deferrable_share=0.5, defer_window=1)
+    served = r["served"][:, 0]
+    assert served[2] == pytest.approx(150.0, rel=1e-9)             # its own 100 + hour 1's 50
+    assert served[0] + served[1] == pytest.approx(150.0, rel=1e-9)
+
+
+def test_bad_parameters_are_named(china):
+    with pytest.raises(EdgeError, match="objective"):
+        dispatch_analysis(china, snapshots=HOURS, objective="money")
+    with pytest.raises(EdgeError, match="snapshots"):
+        dispatch_analysis(china, snapshots="someday")
+    with pytest.raises(EdgeError, match="deferrable_share"):
+        dispatch_analysis(china, snapshots=HOURS, profiles="flat", green=False, deferrable_share=2.0)
