@@ -18,6 +18,7 @@ BENCHMARKS = {
     "graph_coverage": "benchmarks.bench_graph_coverage",
     "routing": "benchmarks.bench_routing",
     "optimize": "benchmarks.bench_optimize",
+    "dispatch": "benchmarks.bench_dispatch",
 }
 
 
