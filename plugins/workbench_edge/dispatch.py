@@ -549,7 +549,8 @@ def dispatch_inputs(scenario, pb, idx, weights, profiles: str = "default", green
         link_cap = lc[:, pb.row_link]
     day = np.asarray(idx.normalize().asi8)
     block = np.unique(day, return_inverse=True)[1].ravel()
-    step = np.diff(idx.asi8) / 3.6e12 if T > 1 else np.ones(0)
+    # hours between snapshots, whatever the index's resolution (pandas 3 may hold us, not ns)
+    step = np.diff(idx.values).astype("timedelta64[s]").astype(float) / 3600.0 if T > 1 else np.ones(0)
     dt = np.r_[step, step[-1] if step.size else 1.0]
     return DispatchInputs(demand=demand, price=price, carbon=carbon, pue=pue, power_cap=power_cap, green_w=green_w,
                           green_price=gprice, weight=np.asarray(weights, float), dt=dt, block=block, link_cap=link_cap)
@@ -649,8 +650,9 @@ def dispatch_analysis(scenario, snapshots=None, objective: str = "cost", request
     served = r["served"].sum(1)
     east_served = r["served"][:, ~dev_west].sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        west_share = np.where(served > 0, r["served_west"] / served, np.nan)
-        e2w = np.where(east_served > 0, r["east_to_west"] / east_served, np.nan)
+        # shares are ratios of sums of LP values: clip the last-digit noise to [0, 1]
+        west_share = np.clip(np.where(served > 0, r["served_west"] / served, np.nan), 0.0, 1.0)
+        e2w = np.clip(np.where(east_served > 0, r["east_to_west"] / east_served, np.nan), 0.0, 1.0)
         rtt = np.where(served > 0, r["rtt_sum"] / served, np.nan)
         ren = np.where(energy > 0, g_used / energy, np.nan)
         price_mean = np.where(fac_w.sum(1) > 0, (fac_w * inp.price).sum(1) / fac_w.sum(1), np.nan)
