@@ -281,25 +281,26 @@ def build_series(kind: str, spec: AttributeSpec, values: np.ndarray, columns: Se
                                     root=True))
             bad[:, cols] = True
     ok = ~blank & ~bad
-    checks = []
+    checks = []  # (mask, message, why, expected)
     if not spec.infinite:
-        checks.append((np.isinf(numeric) & ok, "not a finite number", f"a finite number {spec.range_text()} {canonical}"))
+        checks.append((np.isinf(numeric) & ok, "not a finite number", "",
+                       f"a finite number {spec.range_text()} {canonical}"))
     reason = spec.description.split("range: ", 1)[1] if "range: " in spec.description else ""
-    checks.append((spec.out_of_range(numeric) & ok & ~np.isinf(numeric) if not spec.infinite else
-                   spec.out_of_range(numeric) & ok, "out of range" + (f" ({reason})" if reason else ""),
-                   f"{spec.range_text()} {canonical}"))
+    checks.append((spec.out_of_range(numeric) & ok & (~np.isinf(numeric) if not spec.infinite else True),
+                   "out of range", f" ({reason})" if reason else "", f"{spec.range_text()} {canonical}"))
     if spec.dtype == "int":
         with np.errstate(invalid="ignore"):
-            checks.append((ok & np.isfinite(numeric) & (numeric != np.round(numeric)), "not an integer", "an integer"))
-    for mask, message, expected in checks:
+            checks.append((ok & np.isfinite(numeric) & (numeric != np.round(numeric)), "not an integer", "",
+                           "an integer"))
+    for mask, message, why, expected in checks:
         if not mask.any():
             continue
-        found = [Problem(f"{message} at snapshot {_label(snapshots[i])}", file, _line(lines, i),
+        found = [Problem(f"{message} at snapshot {_label(snapshots[i])}{why}", file, _line(lines, i),
                          f"{kind}[{columns[j]}].{spec.name}",
                          str(raw[i, j]) if raw is not None else f"{numeric[i, j]:g}",
                          expected=" ".join(expected.split()))
                  for i, j in np.argwhere(mask)[:MAX_CELL_PROBLEMS]]
-        _add_capped(problems, found, int(mask.sum()), file, field, f"values {message.split(' (')[0]}")
+        _add_capped(problems, found, int(mask.sum()), file, field, f"values {message}")
     if len(problems) > before:
         return None
     out = np.array(np.broadcast_to(np.asarray(static, dtype=float)[None, :], (n_snap, len(row_ids))))
