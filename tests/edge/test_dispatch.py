@@ -172,3 +172,55 @@ def test_bad_parameters_are_named(china):
         dispatch_analysis(china, snapshots="someday")
     with pytest.raises(EdgeError, match="deferrable_share"):
         dispatch_analysis(china, snapshots=HOURS, profiles="flat", green=False, deferrable_share=2.0)
+
+
+def test_the_scenarios_own_time_series_drive_the_dispatch():
+    """Snapshots and an hourly price series in the scenario: hour 0 goes far (cheap), hour 1 near."""
+    idx = pd.date_range("2025-01-15 00:00", periods=2, freq="h")
+    sc = _two_dc().with_snapshots(idx)
+    price = pd.DataFrame({"dc-near": [0.9, 0.2], "dc-far": [0.3, 0.3]}, index=idx)
+    sc = sc.with_series("site", "power_price", price)
+    ds = dispatch_analysis(sc, green=False, profiles="flat")         # snapshots=None: the scenario's own
+    np.testing.assert_allclose(ds["snapshot_weight"].values, [1.0, 1.0])
+    far_cap = float(routing_problem(sc, "chat").capacity[1])       # pools: dc-near, dc-far [request/s]
+    far = min(100.0, far_cap)                                       # the far pool fills up first, then near
+    np.testing.assert_allclose(ds["site_load"].sel(site="dc-far").values, [far, 0.0], atol=1e-6)
+    np.testing.assert_allclose(ds["site_load"].sel(site="dc-near").values, [100.0 - far, 100.0], atol=1e-6)
+    assert list(ds["west_share"].values) == pytest.approx([far / 100.0, 0.0], abs=1e-9)   # Gansu is western
+    # each hour equals the static routing of the scenario at that hour
+    for t in range(2):
+        rt = json.loads(routing_analysis(sc.at(t), "chat").attrs["summary_json"])
+        assert float(ds["cost"][t]) == pytest.approx(rt["cost_CNY_per_h"], rel=1e-6)
+
+
+def test_green_contract_by_hand_and_what_it_changes():
+    """A far DC with a 20 kW contract at a fixed capacity factor 0.5: 10 kW of green power by hand."""
+    sc = _two_dc()
+    site = sc["site"].copy(deep=True)
+    site["green_capacity"] = ("site", np.array([0.0, 0.0, 20e3]))
+    site["green_cf"] = ("site", np.array([np.nan, np.nan, 0.5]))
+    site["green_price"] = ("site", np.array([0.3, 0.3, 0.1]))
+    site["power_price"] = ("site", np.array([0.6, 0.5, 1.0]))
+    sc = sc.with_table("site", site)
+    with_green = dispatch_analysis(sc, snapshots=HOURS[:1], profiles="flat").isel(snapshot=0)
+    without = dispatch_analysis(sc, snapshots=HOURS[:1], profiles="flat", green=False).isel(snapshot=0)
+    e = float(routing_problem(sc, "chat").pools["energy_per_request"].values[0])
+    far = 10e3 / (e * 1.2)                                           # requests/s that 10 kW facility power feeds
+    assert float(with_green["site_load"].sel(site="dc-far")) == pytest.approx(far, rel=1e-6)
+    assert float(with_green["green_used"]) == pytest.approx(10.0, rel=1e-6)          # kWh in 1 h
+    assert float(with_green["green_curtailed"]) == pytest.approx(0.0, abs=1e-6)
+    near_kw = (100.0 - far) * e * 1.5 / 1000.0
+    assert float(with_green["cost"]) == pytest.approx(10.0 * 0.1 + near_kw * 0.5, rel=1e-6)
+    assert float(with_green["co2"]) == pytest.approx(near_kw * 0.5366, rel=1e-6)      # default grid factor
+    assert float(with_green["renewable_share"]) == pytest.approx(10.0 / (10.0 + near_kw), rel=1e-6)
+    assert float(without["site_load"].sel(site="dc-far")) == pytest.approx(0.0, abs=1e-6)
+    assert float(without["cost"]) == pytest.approx(100.0 * e * 1.5 / 1000.0 * 0.5, rel=1e-6)
+
+
+def test_representative_days_weigh_a_year(china):
+    ds = dispatch_analysis(china, profiles="flat", green=False)
+    assert ds.sizes["snapshot"] == 96
+    assert float(ds["snapshot_weight"].sum()) == pytest.approx(8760.0)
+    # flat: every snapshot is the same hour, so the year costs 8,760 x the routing's hourly cost
+    rt = json.loads(routing_analysis(china, "chat").attrs["summary_json"])
+    assert float(ds["cost"].sum()) == pytest.approx(8760.0 * rt["cost_CNY_per_h"], rel=1e-6)
