@@ -386,6 +386,31 @@ def fmt(v) -> str:
     return str(v)
 
 
+#: Contracted green power (an "as produced" PPA) of the four western hub clusters [W nameplate] and the
+#: kind of plant. **Assumed**: no contract is published. Sized so that the four together produce about
+#: the scenario's average inference facility power for the chat class (~27 MW; 233 GWh/yr in the
+#: dispatch analysis) at the shipped capacity factors; Inner Mongolia's cluster reports 84.57% green
+#: power (goinnermongolia, FIGURES 5.3), mostly wind; Guizhou's is solar here (hydro has no profile).
+GREEN_CONTRACTS = {"cl-horinger": (30e6, "wind"), "cl-qingyang": (30e6, "solar+wind"),
+                   "cl-zhongwei": (30e6, "solar+wind"), "cl-guian": (30e6, "solar")}
+GREEN_COLUMNS = ["green_capacity [W]", "green_source"]
+
+
+def add_green_columns(rows: list[list]) -> list[list]:
+    """Insert green_capacity and green_source before the source column; cite and explain the contracts."""
+    out = []
+    for r in rows:
+        cap, kind = GREEN_CONTRACTS.get(r[0], (None, ""))
+        source, notes = r[-2], r[-1]
+        if cap is not None:
+            source = f"{source};assumed" if "assumed" not in source.split(";") else source
+            notes = (f"{notes}; green: assumed {cap / 1e6:.0f} MW {kind} contracted ('as produced' PPA at the "
+                     "default green_price), sized with the other three western hub clusters to the scenario's "
+                     "average inference power (~27 MW for the chat class); no contract published")
+        out.append([*r[:-2], cap if cap is not None else "", kind, source, notes])
+    return out
+
+
 def write_csv(path: Path, columns: list[str], rows: list[list]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -707,7 +732,7 @@ def main() -> None:
                                    "spread [km]", "census_2020_urban", "source", "notes"], metros)
     write_csv(OUT / "sites.csv", ["id", "name", "tier", "hub", "province", "metro", "lon [degree_east]",
                                   "lat [degree_north]", "pue", "power_price [CNY/kWh]", "carbon_intensity [kg/kWh]",
-                                  "capacity [W]", "source", "notes"], sites)
+                                  "capacity [W]", *GREEN_COLUMNS, "source", "notes"], add_green_columns(sites))
     write_csv(OUT / "links.csv", ["id", "src", "dst", "length [km]", "route_factor", "capacity [bit/s]", "tech", "source",
                                   "notes"], links)
     write_csv(OUT / "inventory.csv", ["site", "chip", "installed"], inventory)

@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 import yaml
 
+import workbench as wb
+
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 EDWC = DATASETS / "china-edwc"
 CHIPS = DATASETS / "catalogues" / "chips.csv"
@@ -124,7 +126,7 @@ def test_ten_clusters_eight_hubs(sites):
 def test_headers_carry_units(sites, links, metros, chips):
     assert {k: v for k, v in sites[1].items() if v} == {
         "lon": "degree_east", "lat": "degree_north", "power_price": "CNY/kWh", "carbon_intensity": "kg/kWh",
-        "capacity": "W"}
+        "capacity": "W", "green_capacity": "W"}
     assert {k: v for k, v in links[1].items() if v} == {"length": "km", "capacity": "bit/s"}
     assert {k: v for k, v in metros[1].items() if v} == {"lon": "degree_east", "lat": "degree_north",
                                                          "spread": "km"}
@@ -444,3 +446,12 @@ def test_no_text_uses_the_old_column_names():
                                                         DATASETS / "build" / "build_china_edwc.py")}
     assert {str(p): stale.findall(t) for p, t in texts.items() if stale.search(t)} == {}
     assert "`site, chip, installed`" in texts[DATASETS / "README.md"]
+
+
+def test_green_contracts_are_the_four_western_hub_clusters_and_marked_assumed():
+    sc = wb.load_scenario("china-edwc")
+    site = sc["site"]
+    has = site["green_capacity"].values > 0
+    assert sorted(site["site"].values[has]) == ["cl-guian", "cl-horinger", "cl-qingyang", "cl-zhongwei"]
+    assert float(site["green_capacity"].values.sum()) == 120e6           # 4 x 30 MW nameplate [W]
+    assert all("assumed" in s.split(";") for s in site["source"].values[has])
