@@ -22,6 +22,9 @@ from .errors import PluginError
 
 _NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
 DTYPES = ("float", "int", "str", "bool")
+#: Names that are not component kinds: the time axis of a scenario (dimension ``snapshot``, NetCDF/Zarr
+#: groups ``/snapshots`` and ``/timeseries``).
+RESERVED_KIND_NAMES = ("snapshot", "snapshots", "timeseries")
 
 
 def _check_name(kind: str, name: str) -> None:
@@ -93,6 +96,10 @@ class AttributeSpec:
     infinite : bool
         Whether ``inf`` / ``-inf`` are values of the attribute (an unlimited capacity, say); by
         default a non-finite number (``.inf`` in YAML, ``inf`` in a CSV) is refused at load.
+    varies_in_time : bool
+        Whether a scenario may give the attribute a time series over its snapshots
+        (:meth:`workbench.Scenario.with_series`); the table's value stays the representative
+        (annual) one. Default False.
     """
 
     kind: str
@@ -108,6 +115,7 @@ class AttributeSpec:
     max: float | None = None
     exclusive: str = ""
     infinite: bool = False
+    varies_in_time: bool = False
 
     def __post_init__(self) -> None:
         _check_name("attribute", self.name)
@@ -117,6 +125,8 @@ class AttributeSpec:
         if hasattr(xr.Dataset, self.name):
             raise PluginError(f"{where}: the name shadows the xarray Dataset attribute {self.name!r} "
                               f"(table.{self.name} would not be the variable); choose another name")
+        if self.varies_in_time and self.dtype not in ("float", "int"):
+            raise PluginError(f"{where}: only numeric attributes can vary in time, not {self.dtype!r} ones")
         if self.dtype in ("float", "int"):
             try:  # syntax only: the unit itself is checked against the manager's registry when the schema is built
                 _units.check_unit_text(self.unit or "1")
@@ -168,6 +178,9 @@ class ComponentKind:
 
     def __post_init__(self) -> None:
         _check_name("component kind", self.name)
+        if self.name in RESERVED_KIND_NAMES or "snapshot" in self.dims:
+            raise PluginError(f"component kind {self.name!r}: the names {', '.join(RESERVED_KIND_NAMES)} and the "
+                              "dimension 'snapshot' are the scenario's time axis; choose another name")
         if not self.dims:
             object.__setattr__(self, "dims", (self.name,))
 

@@ -75,7 +75,8 @@ def core_kinds() -> list[ComponentKind]:
                 kind=row["kind"], name=row["attribute"], dtype=row["dtype"], unit=row["unit"],
                 default=row["default"] or None, description=row["description"],
                 required=row["required"] == "true", choices=choices,
-                min=_number(row["min"]), max=_number(row["max"]), exclusive=row["exclusive"]))
+                min=_number(row["min"]), max=_number(row["max"]), exclusive=row["exclusive"],
+                varies_in_time=row.get("varies_in_time") == "true"))
     return [ComponentKind(k, _CORE_DESCRIPTIONS[k], _CORE_DIMS.get(k, (k,)), tuple(v)) for k, v in rows.items()]
 
 
@@ -127,14 +128,15 @@ class Schema:
         return {k[len(prefix):]: s.delay for k, s in self.choices.items() if k.startswith(prefix) and s.delay is not None}
 
     def to_dataframe(self):
-        """The whole schema as a table: kind, attribute, dtype, unit, default, range, required, provided_by."""
+        """The whole schema as a table: kind, attribute, dtype, unit, default, range, required, varies_in_time,
+        provided_by."""
         import pandas as pd
 
         return pd.DataFrame([
             {"kind": a.kind, "attribute": a.name, "dtype": a.dtype, "unit": a.unit,
              "default": a.default_value() if not a.required else None, "required": a.required,
              "choices": "|".join(map(str, a.choices)) if a.choices else "", "range": a.range_text(),
-             "description": a.description, "provided_by": a.provided_by}
+             "varies_in_time": a.varies_in_time, "description": a.description, "provided_by": a.provided_by}
             for attrs in self.attributes.values() for a in attrs.values()])
 
 

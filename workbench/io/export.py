@@ -31,6 +31,7 @@ from ..model import Scenario
 from ..plugins import get_plugin_manager
 
 SCENARIO_FILE = "scenario.yaml"
+SNAPSHOTS_FILE = "snapshots.csv"
 
 
 def _cell(value: Any) -> str:
@@ -87,8 +88,50 @@ def _yaml_scalar(value: Any) -> str:
 
 
 def output_names(kinds: Iterable[str] = ()) -> set[str]:
-    """The file names :func:`to_files` may write: ``scenario.yaml`` and ``KIND.csv`` for every known kind."""
-    return {SCENARIO_FILE, *(f"{k}.csv" for k in {*get_plugin_manager().schema.kinds, *kinds})}
+    """The file names :func:`to_files` may write: ``scenario.yaml``, ``KIND.csv`` for every known kind,
+    ``snapshots.csv`` and ``timeseries.KIND.ATTRIBUTE.csv`` for every time-varying attribute."""
+    schema = get_plugin_manager().schema
+    series = {series_file(k, a) for k, attrs in schema.attributes.items() for a, spec in attrs.items()
+              if spec.varies_in_time}
+    return {SCENARIO_FILE, SNAPSHOTS_FILE, *series, *(f"{k}.csv" for k in {*schema.kinds, *kinds})}
+
+
+def series_file(kind: str, attribute: str) -> str:
+    """The CSV file name :func:`to_files` gives one attribute's time series."""
+    return f"timeseries.{kind}.{attribute}.csv"
+
+
+def _time_files(scenario: Scenario) -> tuple[list[str], dict[str, str]]:
+    """The YAML lines and CSV texts of the scenario's time axis (none without one)."""
+    if scenario.snapshots is None:
+        return [], {}
+    stamps = scenario.snapshots
+    labels = pd.Series(stamps.astype(str), dtype=object)
+    weights = scenario.snapshot_weight.values
+    frame = pd.DataFrame({"snapshot": labels, "weight [h]": [repr(float(w)) for w in weights]})
+    files = {SNAPSHOTS_FILE: frame.to_csv(index=False, lineterminator="\n")}
+    lines = [f"snapshots: {{csv: {SNAPSHOTS_FILE}}}"]
+    varying = scenario.time_varying
+    if varying:
+        lines.append("timeseries:")
+    for kind, names in varying.items():
+        for name in names:
+            series = scenario.timeseries(kind, name)
+            unit = series.attrs.get("units", "")
+            ids = [str(i) for i in series[kind].values]
+            header = ["snapshot", *(f"{i} [{unit}]" if unit not in ("", "1") else i for i in ids)]
+            values = series.values
+            cells = np.where(np.isnan(values), "nan", values.astype(str)) if values.dtype.kind == "f" \
+                else values.astype(str)  # numpy's str of a float64 is its shortest exact repr
+            body = pd.DataFrame(cells, columns=header[1:])
+            body.insert(0, "snapshot", labels)
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(body.itertuples(index=False, name=None))
+            files[series_file(kind, name)] = buf.getvalue()
+            lines.append(f"  {kind}.{name}: {{csv: {series_file(kind, name)}}}")
+    return lines, files
 
 
 def check_output_folder(folder: str | os.PathLike, *, overwrite: bool = False, kinds: Iterable[str] = ()) -> None:
@@ -165,6 +208,9 @@ def to_files(scenario: Scenario, folder: str | os.PathLike, *, overwrite: bool =
         lines.append(f"  {kind}: {{csv: {kind}.csv}}")
     if not files:
         lines[-1] = "tables: {}"
+    time_lines, time_files = _time_files(scenario)
+    lines += time_lines
+    files.update(time_files)
     files[SCENARIO_FILE] = "\n".join(lines) + "\n"
     with atomic_path(folder) as tmp:
         tmp.mkdir()

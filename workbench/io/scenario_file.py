@@ -39,7 +39,7 @@ from ..model import Origin, Scenario
 from ..units import split_header
 from .safe_files import MAX_CSV_BYTES, MAX_YAML_BYTES, FileProblem, load_yaml, read_text
 
-TOP_LEVEL = {"workbench", "name", "description", "parameters", "tables", "sources", "notes"}
+TOP_LEVEL = {"workbench", "name", "description", "parameters", "tables", "sources", "notes", "snapshots", "timeseries"}
 TABLE_KEYS = {"csv", "rows", "dataset", "units", "defaults", "description", "source"}
 
 
@@ -181,6 +181,32 @@ def _confined(target: Path, root: Path, allowed: Iterable[Path]) -> bool:
     return any(target.is_relative_to(base) for base in (root, *allowed))
 
 
+def checked_csv_path(reference: Any, folder: Path, root: Path, allowed: Iterable[Path], file: str, line: int | None,
+                     field: str, problems: list[Problem]) -> Path | None:
+    """The file a ``csv:`` reference names, or None (a root problem recorded): a non-empty relative path
+    inside the scenario's folder tree (or an allowed folder) to a regular file."""
+    if not isinstance(reference, str) or not reference.strip():
+        problems.append(Problem("expected a CSV file name", file, line, field, str(reference),
+                                expected="a path relative to the scenario file", root=True))
+        return None
+    csv_path, why = _resolve_reference(folder, reference)
+    if why:
+        problems.append(Problem(f"unusable CSV path: {why}", file, line, field, reference,
+                                expected="a path relative to the scenario file", root=True))
+        return None
+    if not _confined(csv_path, root, allowed):
+        problems.append(Problem(f"CSV path leaves the scenario's folder ({root}): it resolves to {csv_path}; "
+                                "move the file into that folder tree or allow its folder explicitly "
+                                "(load_scenario(..., allow_paths=[...]) or --allow-path DIR)", file, line, field,
+                                reference, expected=f"a file under {root}", root=True))
+        return None
+    missing = _not_a_file(csv_path)
+    if missing:
+        problems.append(Problem(f"CSV file {missing}: {csv_path}", file, line, field, str(reference), root=True))
+        return None
+    return csv_path
+
+
 def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | os.PathLike] = ()) -> Scenario:
     """Load and validate a YAML scenario file; raise :class:`ScenarioError` listing every problem.
 
@@ -258,29 +284,9 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
                 continue
             frame, col_units, origin = found
         elif "csv" in spec:
-            if not isinstance(spec["csv"], str) or not spec["csv"].strip():
-                problems.append(Problem("expected a CSV file name", file, slines.get("csv"), f"{field}.csv",
-                                        str(spec["csv"]), expected="a path relative to the scenario file", root=True))
-                unreadable = True
-                continue
-            csv_path, why = _resolve_reference(path.parent, spec["csv"])
-            if why:
-                problems.append(Problem(f"unusable CSV path: {why}", file, slines.get("csv"), f"{field}.csv",
-                                        spec["csv"], expected="a path relative to the scenario file", root=True))
-                unreadable = True
-                continue
-            if not _confined(csv_path, root, allowed):
-                problems.append(Problem(f"CSV path leaves the scenario's folder ({root}): it resolves to {csv_path}; "
-                                        "move the file into that folder tree or allow its folder explicitly "
-                                        "(load_scenario(..., allow_paths=[...]) or --allow-path DIR)", file,
-                                        slines.get("csv"), f"{field}.csv", spec["csv"],
-                                        expected=f"a file under {root}", root=True))
-                unreadable = True
-                continue
-            missing = _not_a_file(csv_path)
-            if missing:
-                problems.append(Problem(f"CSV file {missing}: {csv_path}", file, slines.get("csv"), f"{field}.csv",
-                                        str(spec["csv"]), root=True))
+            csv_path = checked_csv_path(spec["csv"], path.parent, root, allowed, file, slines.get("csv"),
+                                        f"{field}.csv", problems)
+            if csv_path is None:
                 unreadable = True
                 continue
             n_before = len(problems)
@@ -349,6 +355,9 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
     if not isinstance(params, dict):
         problems.append(Problem("expected 'parameters' to be a mapping", file, lines.get("parameters"), "parameters"))
         params = {}
+    from .timeseries_file import apply_time, read_time_blocks  # noqa: PLC0415 - it imports this module
+
+    time_input = read_time_blocks(doc, path, root, allowed, problems)
     if problems and unreadable:
         raise ScenarioError(problems, file)
     attrs = {"source_file": path.name}
@@ -363,4 +372,7 @@ def load_scenario_file(path: str | os.PathLike, *, allow_paths: Iterable[str | o
         raise ScenarioError([*problems, *err.problems], file) from None
     if problems:
         raise ScenarioError(problems, file)
+    scenario, time_problems = apply_time(scenario, time_input, file)
+    if time_problems:
+        raise ScenarioError(time_problems, file)
     return scenario

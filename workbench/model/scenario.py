@@ -27,8 +27,12 @@ from ..fileio import atomic_path
 from ..plugin_types import AttributeSpec
 from ..plugins import get_plugin_manager
 from ..schema import CORE_PARAMETERS, RENAMED_ATTRIBUTES, Schema, did_you_mean
+from . import timeseries as _ts
 
+#: Format of NetCDF/Zarr scenarios: 1 = static tables; 2 = with a time axis (groups ``/snapshots`` and
+#: ``/timeseries/<kind>``), so that a reader that knows only 1 refuses the file instead of dropping the series.
 FORMAT_VERSION = 1
+FORMAT_VERSION_TIME = 2
 
 
 def _parameter_table() -> dict[str, tuple[type, str, Any, str]]:
@@ -434,7 +438,16 @@ class Scenario:
     dataset or a YAML file) or :meth:`from_netcdf`. Scenarios cannot be changed in place:
     ``sc[kind]`` is a shallow copy with read-only arrays, :attr:`parameters` is read-only, and the
     ``with_*`` / ``select_sites`` / ``drop_rows`` helpers return new scenarios.
+
+    A scenario may have a time axis (:attr:`snapshots`, :attr:`snapshot_weight`) and time series of
+    the attributes the schema declares ``varies_in_time`` (:meth:`timeseries`, :meth:`varying`); the
+    tables keep the representative (annual) value. See :meth:`with_snapshots` and :meth:`with_series`.
     """
+
+    # the time axis (class defaults: a scenario pickled before it existed unpickles without one)
+    _snapshots: pd.DatetimeIndex | None = None
+    _weights: np.ndarray | None = None
+    _series: Mapping[str, xr.Dataset] = {}
 
     def __init__(self, tables: Mapping[str, xr.Dataset], *, name: str = "scenario", description: str = "",
                  parameters: Mapping[str, Any] | None = None, attrs: Mapping[str, Any] | None = None,
@@ -450,6 +463,9 @@ class Scenario:
         # check units and ranges on a Dask worker without building a plugin manager there
         self._parameter_specs = (dict(schema.parameters) if schema is not None
                                  else {p.name: p for p in CORE_PARAMETERS})
+        self._snapshots = None
+        self._weights = None
+        self._series = {}  # kind -> Dataset over (snapshot, kind), one variable per time-varying attribute
 
     # -- construction -----------------------------------------------------------------------------
     @classmethod
@@ -677,6 +693,7 @@ class Scenario:
         new = Scenario(dict(self._tables), name=self.name, description=self.description,
                        parameters=dict(self.parameters), attrs=dict(self.attrs))
         new._parameter_specs = dict(self._parameter_specs)
+        new._snapshots, new._weights, new._series = self._snapshots, self._weights, dict(self._series)
         return new
 
     def _set(self, kind: str, table: xr.Dataset) -> None:
@@ -690,6 +707,7 @@ class Scenario:
         """
         new = self.copy()
         new._set(kind, table)
+        new._realign_series()
         return new
 
     def with_parameters(self, **parameters: Any) -> Scenario:
@@ -774,6 +792,7 @@ class Scenario:
         problems = new._cross_problems({})
         if problems:
             raise ScenarioError(problems, f"with_rows({kind!r})")
+        new._realign_series(reset={kind: clash})  # new and replaced rows: their static value at every snapshot
         return new
 
     def drop_rows(self, kind: str, ids: Sequence[str] | str) -> Scenario:
@@ -787,6 +806,7 @@ class Scenario:
             return self.select_sites([s for s in have if s not in set(ids)])
         new = self.copy()
         new._set(kind, self[kind].drop_sel({kind: ids}))
+        new._realign_series()
         return new
 
     def select_sites(self, sites: Sequence[str] | np.ndarray | xr.DataArray) -> Scenario:
@@ -814,7 +834,327 @@ class Scenario:
             device = device.assign(access_site=device["access_site"].copy(
                 data=np.array([s if s in keep_set else "" for s in device["access_site"].values], dtype=object)))
             new._set("device", device)
+        new._realign_series()
         return new
+
+    # -- the time axis ----------------------------------------------------------------------------
+    @property
+    def snapshots(self) -> pd.DatetimeIndex | None:
+        """The time axis: naive ``DatetimeIndex`` (local standard time of the scenario) named ``snapshot``,
+        or None for a static scenario."""
+        return None if self._snapshots is None else self._snapshots.copy()
+
+    @property
+    def snapshot_weight(self) -> xr.DataArray | None:
+        """Hours each snapshot stands for, over ``snapshot`` [h] (None without a time axis)."""
+        if self._snapshots is None:
+            return None
+        weights = self._weights.copy()
+        return xr.DataArray(weights, dims="snapshot", name="weight", attrs=dict(_ts.WEIGHT_ATTRS),
+                            coords={"snapshot": ("snapshot", self._snapshots, dict(_ts.SNAPSHOT_ATTRS))})
+
+    @property
+    def time_varying(self) -> dict[str, list[str]]:
+        """The attributes that have a time series, kind -> attribute names (empty without one)."""
+        return {k: [str(n) for n in ds.data_vars] for k, ds in self._series.items() if ds.data_vars}
+
+    def _attribute(self, kind: str, attribute: str) -> xr.DataArray:
+        table = self[kind]
+        if attribute not in table.data_vars:
+            raise KeyError(f"kind {kind!r} has no attribute {attribute!r}{did_you_mean(attribute, table.data_vars)}")
+        return table[attribute]
+
+    def timeseries(self, kind: str, attribute: str) -> xr.DataArray | None:
+        """The time series of one attribute over ``(snapshot, <kind>)``, or None when it has none.
+
+        The values are in the attribute's canonical unit (``attrs["units"]``); the array is read-only.
+        """
+        static = self._attribute(kind, attribute)
+        ds = self._series.get(kind)
+        if ds is None or attribute not in ds.data_vars:
+            return None
+        out = ds[attribute].copy(deep=False)
+        out.attrs = dict(static.attrs)
+        return out
+
+    def varying(self, kind: str, attribute: str, snapshots: pd.DatetimeIndex | Sequence | None = None) -> xr.DataArray:
+        """One attribute over ``(snapshot, <kind>)``: its time series, or its static value at every snapshot.
+
+        Parameters
+        ----------
+        snapshots : DatetimeIndex or sequence, optional
+            The snapshots wanted. Default: the scenario's. A time series is selected at them (each must
+            be one of the scenario's); a static value is broadcast over them.
+
+        Raises
+        ------
+        ValueError
+            When the scenario has no snapshots and none are given, or a snapshot is not the scenario's.
+        """
+        static = self._attribute(kind, attribute)
+        series = self.timeseries(kind, attribute)
+        if snapshots is not None:
+            problems: list[Problem] = []
+            wanted = _ts.parse_snapshots(snapshots, problems, field="snapshots", require_sorted=False)
+            if wanted is None:
+                raise ValueError("; ".join(str(p) for p in problems[:5]))
+        elif self._snapshots is not None:
+            wanted = self._snapshots
+        else:
+            raise ValueError(f"scenario {self.name!r} has no snapshots: give snapshots=... to broadcast "
+                             f"{kind}.{attribute} over, or build the time axis with with_snapshots()")
+        if series is not None:
+            if wanted is not self._snapshots:
+                missing = wanted[self._snapshots.get_indexer(wanted) < 0]
+                if len(missing):
+                    raise ValueError(f"{kind}.{attribute} has a time series; {len(missing)} of the snapshots asked "
+                                     f"for are not the scenario's (first: {missing[0]})")
+                series = series.sel(snapshot=wanted)
+            return series
+        coord = xr.DataArray(wanted, dims="snapshot", attrs=dict(_ts.SNAPSHOT_ATTRS))
+        out = static.expand_dims(snapshot=len(wanted)).assign_coords(snapshot=coord)
+        out.attrs = dict(static.attrs)
+        return out
+
+    def _static_values(self, kind: str, attribute: str) -> np.ndarray:
+        return np.asarray(self._tables[kind][attribute].values)
+
+    def _series_dataset(self, kind: str, arrays: Mapping[str, np.ndarray]) -> xr.Dataset:
+        table = self._tables[kind]
+        coords = {"snapshot": ("snapshot", self._snapshots, dict(_ts.SNAPSHOT_ATTRS)),
+                  kind: (kind, table[kind].values, dict(table[kind].attrs))}
+        ds = xr.Dataset({name: (("snapshot", kind), arr, dict(table[name].attrs)) for name, arr in arrays.items()},
+                        coords=coords, attrs={"kind": kind})
+        return _frozen(ds)
+
+    def _realign_series(self, reset: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Make every time series match its table again (in place; only on a fresh copy).
+
+        Rows no longer in the table are dropped, rows new to it (and those in ``reset``) take their
+        static value at every snapshot, attributes no longer in the table lose their series.
+        """
+        reset = reset or {}
+        for kind, ds in list(self._series.items()):
+            table = self._tables.get(kind)
+            if table is None:
+                del self._series[kind]
+                continue
+            ids = np.asarray(table[kind].values)
+            names = [n for n in ds.data_vars if n in table.data_vars]
+            if (not reset.get(kind) and len(names) == len(ds.data_vars) and len(ids) == ds.sizes[kind]
+                    and np.array_equal(ids, ds[kind].values)):
+                continue
+            pos = pd.Index(ds[kind].values).get_indexer(ids)
+            if reset.get(kind):
+                pos[np.isin(ids, list(reset[kind]))] = -1
+            have = pos >= 0
+            arrays = {}
+            for name in names:
+                static = self._static_values(kind, name)
+                arr = np.array(np.broadcast_to(static[None, :], (len(self._snapshots), len(ids))))
+                arr[:, have] = ds[name].values[:, pos[have]]
+                arrays[name] = arr
+            if arrays:
+                self._series[kind] = self._series_dataset(kind, arrays)
+            else:
+                del self._series[kind]
+
+    def with_snapshots(self, index: pd.DatetimeIndex | Sequence, weights: Any = None) -> Scenario:
+        """A new scenario with a time axis (or another one).
+
+        Parameters
+        ----------
+        index : DatetimeIndex or sequence of datetime64 / ISO 8601 text
+            The snapshots: naive local standard time of the scenario, increasing, each once.
+        weights : number or sequence, optional
+            Hours each snapshot stands for [h], finite and > 0. Default: 1 h each for an hourly-regular
+            index, else the time to the next snapshot, the last one the median step.
+
+        Existing time series are kept when every new snapshot is one of the old ones (a selection);
+        otherwise it is an error (``without_time()`` first, or give the series again).
+
+        Raises
+        ------
+        ScenarioError
+            Duplicate, unsorted, unparseable or time-zone aware snapshots; weights not finite and > 0;
+            series that cannot follow the new snapshots.
+        """
+        problems: list[Problem] = []
+        file = "with_snapshots()"
+        stamps = _ts.parse_snapshots(index, problems, file=file)
+        w = None
+        if stamps is not None:
+            w = (_ts.default_weights(stamps) if weights is None
+                 else _ts.check_weights(weights, len(stamps), problems, file=file))
+        if stamps is not None and self._series and self._snapshots is not None:
+            missing = stamps[self._snapshots.get_indexer(stamps) < 0]
+            if len(missing):
+                varying = ", ".join(f"{k}.{n}" for k, names in self.time_varying.items() for n in names)
+                problems.append(Problem(f"the time series of {varying} have no value at {len(missing):,} of the new "
+                                        f"snapshots (first: {missing[0]})", file, None, "snapshots",
+                                        expected="snapshots among the current ones, or call without_time() first",
+                                        root=True))
+        if problems:
+            raise ScenarioError(problems, file)
+        new = self.copy()
+        new._snapshots = stamps
+        w = np.asarray(w, dtype=float).copy()
+        w.flags.writeable = False
+        new._weights = w
+        if self._series:
+            pos = self._snapshots.get_indexer(stamps)
+            new._series = {k: _frozen(ds.isel(snapshot=pos).assign_coords(
+                snapshot=("snapshot", stamps, dict(_ts.SNAPSHOT_ATTRS)))) for k, ds in self._series.items()}
+        return new
+
+    def without_time(self) -> Scenario:
+        """A new scenario without snapshots and time series (the static tables unchanged)."""
+        new = self.copy()
+        new._snapshots, new._weights, new._series = None, None, {}
+        return new
+
+    def with_series(self, kind: str, attribute: str, values: xr.DataArray | pd.DataFrame,
+                    units: str | Mapping[str, str] | None = None) -> Scenario:
+        """A new scenario with a time series for one attribute (declared ``varies_in_time`` in the schema).
+
+        Parameters
+        ----------
+        kind, attribute : str
+            E.g. ``"site", "power_price"``.
+        values : DataArray over (snapshot, <kind>) or DataFrame
+            A DataFrame is indexed by snapshot with one column per id; headers may carry the unit as in
+            CSV files (``"hub-beijing [CNY/MWh]"``). The snapshots must be the scenario's (any order).
+            Ids not given, and NaN values, take the row's static value.
+        units : str or mapping id -> unit, optional
+            The unit of the values (default: ``values.attrs["units"]`` of a DataArray, the header
+            units of a DataFrame, else the attribute's canonical unit); converted like table columns.
+
+        Raises
+        ------
+        ScenarioError
+            No snapshots; unknown kind, attribute or id; an attribute that does not vary in time; a
+            wrong unit; values that are not numbers, not finite or out of range (naming snapshot and id).
+        """
+        file = f"with_series({kind!r}, {attribute!r})"
+        if isinstance(values, xr.DataArray):
+            if set(values.dims) != {"snapshot", kind}:
+                raise ScenarioError([Problem(f"values have dimensions {list(values.dims)}", file, None,
+                                             f"timeseries.{kind}.{attribute}",
+                                             expected=f"dimensions ('snapshot', {kind!r})", root=True)], file)
+            values = values.transpose("snapshot", kind)
+            default_unit = values.attrs.get("units")
+            frame = pd.DataFrame(values.values, index=values["snapshot"].values if "snapshot" in values.coords else
+                                 np.arange(values.sizes["snapshot"]),
+                                 columns=values[kind].values if kind in values.coords else None)
+        elif isinstance(values, pd.DataFrame):
+            frame, default_unit = values, None
+        else:
+            raise TypeError(f"values must be an xr.DataArray over (snapshot, {kind}) or a pandas DataFrame indexed "
+                            f"by snapshot, not {type(values).__name__}")
+        columns, column_units = [], []
+        for col in frame.columns:
+            name, unit = _units.split_header(str(col)) if isinstance(col, str) else (str(col), None)
+            given = units.get(name) if isinstance(units, Mapping) else units
+            if unit is not None and given not in (None, "", unit):
+                raise ScenarioError([Problem(f"two units for column {name!r}: {given!r} and {unit!r} in the header",
+                                             file, None, f"timeseries.{kind}.{attribute}", unit, root=True)], file)
+            columns.append(name)
+            column_units.append(unit or given or default_unit)
+        new, problems = self._with_series_checked(kind, attribute, frame.to_numpy(), columns, column_units,
+                                                  frame.index, file=file)
+        if problems:
+            raise ScenarioError(problems, file)
+        return new
+
+    def _with_series_checked(self, kind: str, attribute: str, values: np.ndarray, columns: Sequence[str],
+                             column_units: Sequence[str | None], snapshot_labels: Any, *, file: str,
+                             field: str = "", lines: Sequence[int | None] | None = None,
+                             header_line: int | None = None, unit_lines: Mapping[str, int | None] | None = None,
+                             schema: Schema | None = None) -> tuple[Scenario | None, list[Problem]]:
+        """Check one attribute's series (every format comes through here); (new scenario, []) or (None, problems)."""
+        field = field or f"timeseries.{kind}.{attribute}"
+        problems: list[Problem] = []
+        if self._snapshots is None:
+            return None, [Problem("the scenario has no snapshots: give them first (with_snapshots, or a "
+                                  "'snapshots:' block in a scenario file)", file, None, field,
+                                  expected="a scenario with snapshots", root=True)]
+        schema = schema if schema is not None else get_plugin_manager().schema
+        spec_kind = schema.kinds.get(kind)
+        if kind not in self._tables or spec_kind is None:
+            return None, [Problem(f"unknown component kind {kind!r}{did_you_mean(kind, self.kinds)}", file, None,
+                                  field, kind, expected=f"one of {', '.join(self.kinds)}", root=True)]
+        if len(spec_kind.dims) != 1:
+            return None, [Problem(f"time series of {kind!r} (a table over {' x '.join(spec_kind.dims)}) are not "
+                                  "supported", file, None, field, expected="a one-dimensional kind", root=True)]
+        spec = schema.attributes[kind].get(attribute)
+        if spec is None or attribute not in self._tables[kind].data_vars:
+            varying = [n for n, a in schema.attributes[kind].items() if a.varies_in_time]
+            return None, [Problem(f"unknown attribute {attribute!r} of kind {kind!r}{did_you_mean(attribute, varying)}",
+                                  file, None, field, attribute,
+                                  expected=f"one of the time-varying attributes {', '.join(varying) or '(none)'}",
+                                  root=True)]
+        given = _ts.parse_snapshots(np.asarray(snapshot_labels), problems, file=file, field=f"{field}.snapshot",
+                                    lines=lines, require_sorted=False)
+        order = None if given is None else _ts.align_snapshots(given, self._snapshots, problems, file=file,
+                                                                 field=f"{field}.snapshot", lines=lines)
+        if order is None:
+            return None, problems
+        values = np.asarray(values)
+        if values.ndim == 2:
+            values = values[order]
+        lines_in_order = None if lines is None else [lines[i] for i in order]
+        table = self._tables[kind]
+        out = _ts.build_series(kind, spec, values, columns, column_units, np.asarray(table[kind].values),
+                               self._static_values(kind, attribute), self._snapshots, problems,
+                               registry=schema.units, rates=schema.exchange_rates(self._parameters), file=file,
+                               field=field, lines=lines_in_order, header_line=header_line, unit_lines=unit_lines)
+        if out is None:
+            return None, problems
+        new = self.copy()
+        arrays = {str(n): new._series[kind][n].values for n in new._series[kind].data_vars} if kind in new._series \
+            else {}
+        arrays[attribute] = out
+        new._series[kind] = new._series_dataset(kind, arrays)
+        return new, []
+
+    def at(self, t: int | str | pd.Timestamp | np.datetime64) -> Scenario:
+        """The static scenario at one snapshot: time-varying attributes take their value at ``t``.
+
+        ``t`` is a snapshot (a Timestamp, ``datetime64`` or ISO text that must be one of the
+        scenario's) or an integer position (negative counts from the end). Everything else is
+        identical; the result has no time axis.
+        """
+        if self._snapshots is None:
+            raise ValueError(f"scenario {self.name!r} has no snapshots")
+        n = len(self._snapshots)
+        if isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_)):
+            if not -n <= t < n:
+                raise IndexError(f"snapshot position {t} out of range for {n} snapshots")
+            i = int(t) % n
+        else:
+            try:
+                i = self._snapshots.get_loc(pd.Timestamp(t))
+            except (KeyError, ValueError, TypeError):
+                raise KeyError(f"{t!r} is not a snapshot of scenario {self.name!r} ({n} snapshots, "
+                               f"{self._snapshots[0]} .. {self._snapshots[-1]})") from None
+            if not isinstance(i, (int, np.integer)):
+                raise KeyError(f"{t!r} matches more than one snapshot")
+        new = self.without_time()
+        for kind, ds in self._series.items():
+            table = self._tables[kind].copy(deep=False)
+            for name in ds.data_vars:
+                table[name] = table[name].copy(data=np.array(ds[name].values[i]))
+            new._set(kind, table)
+        return new
+
+    def _time_text(self) -> str:
+        """One line about the time axis ("" without one)."""
+        if self._snapshots is None:
+            return ""
+        s = self._snapshots
+        varying = ", ".join(f"{k}.{n}" for k, names in self.time_varying.items() for n in names) or "none"
+        return (f"{len(s):,} snapshots, {_ts._label(s[0])} .. {_ts._label(s[-1])}, "
+                f"{float(np.sum(self._weights)):,.6g} h in total; time series: {varying}")
 
     # -- validation -----------------------------------------------------------------------------
     def validate(self, strict: bool = False, builtin: bool = True) -> list[Problem]:
@@ -867,11 +1207,23 @@ class Scenario:
 
     # -- summaries --------------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
-        """One row per kind: rows, attributes, and the kind's description."""
+        """One row per kind: rows, attributes, and the kind's description.
+
+        With a time axis, column ``time_series`` names each kind's time-varying attributes and a last row
+        ``snapshots`` gives the number of snapshots and, as its description, first/last and total hours.
+        """
         rows = []
+        varying = self.time_varying
         for kind, ds in self._tables.items():
-            rows.append({"kind": kind, "rows": int(np.prod([ds.sizes[d] for d in ds.dims])) if ds.dims else 0,
-                         "attributes": len(ds.data_vars), "description": ds.attrs.get("description", "")})
+            row = {"kind": kind, "rows": int(np.prod([ds.sizes[d] for d in ds.dims])) if ds.dims else 0,
+                   "attributes": len(ds.data_vars), "description": ds.attrs.get("description", "")}
+            if self._snapshots is not None:
+                row["time_series"] = ", ".join(varying.get(kind, []))
+            rows.append(row)
+        if self._snapshots is not None:
+            rows.append({"kind": "snapshots", "rows": len(self._snapshots), "attributes": 1,
+                         "description": "time axis: " + self._time_text().split("; time series")[0],
+                         "time_series": ""})
         return pd.DataFrame(rows).set_index("kind")
 
     def totals(self) -> dict[str, float]:
@@ -888,7 +1240,8 @@ class Scenario:
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={int(np.prod(list(v.sizes.values())) if v.sizes else 0)}" for k, v in self._tables.items())
-        return f"<Scenario {self.name!r}: {sizes}>"
+        time = f", snapshots={len(self._snapshots)}" if self._snapshots is not None else ""
+        return f"<Scenario {self.name!r}: {sizes}{time}>"
 
     def _repr_html_(self) -> str:
         esc = html.escape
@@ -898,8 +1251,22 @@ class Scenario:
                 f"<p style='margin:2px 0'>{t['sites']} sites ({t['sites_with_compute']} with compute), "
                 f"{t['links']} links, {t['chips_installed']:,.0f} accelerators = {t['bf16_pflops']:,.1f} "
                 f"BF16 PFLOP/s dense, {t['device_groups']} device groups ({t['endpoints']:,.0f} endpoints)</p>")
+        if self._snapshots is not None:
+            head += f"<p style='margin:2px 0'>time axis: {esc(self._time_text())}</p>"
         params = "".join(f"<li><code>{esc(k)}</code> = {v}</li>" for k, v in self.parameters.items())
         parts = [head, f"<details><summary>parameters</summary><ul>{params}</ul></details>"]
+        try:
+            specs = get_plugin_manager().schema.attributes
+        except Exception:  # noqa: BLE001 - a display must not fail for want of a plugin manager
+            specs = {}
+        varying = self.time_varying
+
+        def varies(kind: str, name: str) -> str:
+            if name in varying.get(kind, ()):
+                return "yes (series)"
+            spec = specs.get(kind, {}).get(name)
+            return "yes" if spec is not None and spec.varies_in_time else ""
+
         for kind, ds in self._tables.items():
             n = int(np.prod(list(ds.sizes.values()))) if ds.sizes else 0
             frame = self.to_frame(kind)
@@ -907,22 +1274,35 @@ class Scenario:
                 frame = frame[frame["installed"] > 0]
             cols = "".join(f"<tr><td><code>{esc(v)}</code></td><td>{esc(ds[v].attrs.get('units', ''))}</td>"
                            f"<td>{esc(ds[v].attrs.get('description', ''))}</td>"
+                           f"<td>{esc(varies(kind, str(v)))}</td>"
                            f"<td>{esc(ds[v].attrs.get('provided_by', ''))}</td></tr>" for v in ds.data_vars)
             parts.append(
                 f"<details><summary><b>{esc(kind)}</b> ({n} rows, {len(ds.data_vars)} attributes) "
                 f"&mdash; {esc(ds.attrs.get('description', ''))}</summary>"
-                f"<table><tr><th>attribute</th><th>units</th><th>description</th><th>provided by</th></tr>{cols}"
+                f"<table><tr><th>attribute</th><th>units</th><th>description</th><th>varies in time</th>"
+                f"<th>provided by</th></tr>{cols}"
                 f"</table>{frame.head(10).to_html(max_cols=12, float_format=lambda x: f'{x:.4g}')}</details>")
         return "".join(parts) + "</div>"
 
     # -- persistence ------------------------------------------------------------------------------
     def to_datatree(self) -> xr.DataTree:
-        """All tables as an ``xr.DataTree`` (groups ``/site``, ``/link``, ...)."""
+        """All tables as an ``xr.DataTree`` (groups ``/site``, ``/link``, ...).
+
+        With a time axis also ``/snapshots`` (coordinate ``snapshot``, variable ``weight`` [h]) and
+        ``/timeseries/<kind>`` (one variable per time-varying attribute over ``snapshot x <kind>``);
+        the root's ``workbench_format`` is then 2.
+        """
+        timed = self._snapshots is not None
         root = xr.Dataset(attrs={"name": self.name, "description": self.description,
                                  "parameters_json": json.dumps(dict(self._parameters), sort_keys=True),
                                  "attrs_json": json.dumps(self.attrs, sort_keys=True, default=str),
-                                 "workbench_format": FORMAT_VERSION, "kinds": json.dumps(self.kinds)})
-        return xr.DataTree.from_dict({"/": root, **{f"/{k}": v for k, v in self._tables.items()}})
+                                 "workbench_format": FORMAT_VERSION_TIME if timed else FORMAT_VERSION,
+                                 "kinds": json.dumps(self.kinds)})
+        groups = {"/": root, **{f"/{k}": v for k, v in self._tables.items()}}
+        if timed:
+            groups["/snapshots"] = self.snapshot_weight.to_dataset()
+            groups.update({f"/timeseries/{k}": ds for k, ds in self._series.items()})
+        return xr.DataTree.from_dict(groups)
 
     @classmethod
     def from_datatree(cls, tree: xr.DataTree, *, source: str = "", schema: Schema | None = None) -> Scenario:
@@ -942,9 +1322,10 @@ class Scenario:
                                          "attribute", file, field="/", expected="a file written by Scenario.to_netcdf "
                                          "or to_zarr", root=True)], file)
         try:
-            if int(fmt) != FORMAT_VERSION:
+            if int(fmt) not in (FORMAT_VERSION, FORMAT_VERSION_TIME):
                 raise ValueError(fmt)
-            kinds = json.loads(attrs.get("kinds", "[]")) or [c for c in tree.children]
+            kinds = json.loads(attrs.get("kinds", "[]")) or [c for c in tree.children
+                                                             if c not in ("snapshots", "timeseries")]
             parameters = json.loads(attrs.get("parameters_json", "{}"))
             extra = json.loads(attrs.get("attrs_json", "{}"))
             if not isinstance(kinds, list) or not isinstance(parameters, dict) or not isinstance(extra, dict):
@@ -999,9 +1380,80 @@ class Scenario:
         origins = {k: Origin(file) for k in tables}
         if problems:
             raise ScenarioError(problems, file)
-        return cls.from_tables(tables, name=str(attrs.get("name", "scenario")),
-                               description=str(attrs.get("description", "")), parameters=parameters, units=units,
-                               origins=origins, attrs=extra, source=file, schema=schema)
+        scenario = cls.from_tables(tables, name=str(attrs.get("name", "scenario")),
+                                   description=str(attrs.get("description", "")), parameters=parameters, units=units,
+                                   origins=origins, attrs=extra, source=file, schema=schema)
+        return scenario._time_from_tree(tree, file, schema)
+
+    def _time_from_tree(self, tree: xr.DataTree, file: str, schema: Schema) -> Scenario:
+        """This scenario with the ``/snapshots`` and ``/timeseries/<kind>`` groups of ``tree`` (checked as
+        :meth:`with_snapshots` and :meth:`with_series` check them)."""
+        has_series = "timeseries" in tree.children
+        if "snapshots" not in tree.children:
+            if has_series:
+                raise ScenarioError([Problem("group /timeseries without a /snapshots group", file, field="/timeseries",
+                                             expected="a /snapshots group with the snapshot coordinate", root=True)],
+                                    file)
+            return self
+        problems: list[Problem] = []
+        ds = tree["snapshots"].to_dataset()
+        foreign = [str(n) for n in ds.variables if ds[n].dims != ("snapshot",)] + \
+            [str(n) for n in ds.data_vars if n != "weight"]
+        if foreign or "snapshot" not in ds.coords or ds.sizes.get("snapshot", 0) > _ts.MAX_SNAPSHOTS:
+            problems.append(Problem(f"group /snapshots has variables {sorted(map(str, ds.variables))} over "
+                                    f"{dict(ds.sizes)}", file, field="/snapshots",
+                                    expected=f"a coordinate 'snapshot' (at most {_ts.MAX_SNAPSHOTS:,}) and a "
+                                    "variable 'weight' [h] over it", root=True))
+            raise ScenarioError(problems, file)
+        stamps = _ts.parse_snapshots(ds["snapshot"].values, problems, file=file, field="snapshots.snapshot")
+        weights = None
+        if stamps is not None and "weight" in ds:
+            unit = ds["weight"].attrs.get("units", "h")
+            if unit != "h":
+                try:
+                    w = schema.units.convert(np.asarray(ds["weight"].values, dtype=float), unit, "h")
+                except (UnitError, ValueError, TypeError) as err:
+                    problems.append(Problem(f"wrong unit of the weights: {err}", file, None, "snapshots.weight", unit,
+                                            expected="a unit of time such as 'h'", root=True))
+                    w = None
+            else:
+                w = ds["weight"].values
+            weights = None if w is None else _ts.check_weights(w, len(stamps), problems, file=file)
+        if problems:
+            raise ScenarioError(problems, file)
+        new = self.with_snapshots(stamps, weights)
+        if not has_series:
+            return new
+        for kind in tree["timeseries"].children:
+            group = tree["timeseries"][kind].to_dataset()
+            field = f"timeseries.{kind}"
+            if kind not in new._tables:
+                problems.append(Problem(f"time series of unknown kind {kind!r}", file, None, f"/timeseries/{kind}",
+                                        expected=f"one of {', '.join(new.kinds)}", root=True))
+                continue
+            bad = [str(n) for n in group.variables if set(group[n].dims) - {"snapshot", kind}]
+            bad += [str(n) for n in group.data_vars if set(group[n].dims) != {"snapshot", kind}]
+            if bad:
+                problems.extend(Problem(f"variable {n!r} of group /timeseries/{kind} has dimensions "
+                                        f"{list(map(str, group[n].dims))}", file, None, f"{field}.{n}",
+                                        expected=f"dimensions ['snapshot', {kind!r}]", root=True) for n in bad)
+                continue
+            if "snapshot" not in group.coords or kind not in group.coords:
+                problems.append(Problem(f"group /timeseries/{kind} lacks the coordinates 'snapshot' and {kind!r}", file,
+                                        None, f"/timeseries/{kind}", root=True))
+                continue
+            ids = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in group[kind].values.tolist()]
+            for name in group.data_vars:
+                values = group[name].transpose("snapshot", kind).values
+                unit = group[name].attrs.get("units")
+                step, found = new._with_series_checked(kind, str(name), values, ids, [unit] * len(ids),
+                                                       group["snapshot"].values, file=file,
+                                                       field=f"{field}.{name}", schema=schema)
+                problems.extend(found)
+                new = step if step is not None else new
+        if problems:
+            raise ScenarioError(problems, file)
+        return new
 
     def to_netcdf(self, path: str | os.PathLike) -> Path:
         """Write the scenario to NetCDF-4 (one group per kind), atomically (temp file + rename)."""
@@ -1063,9 +1515,19 @@ class Scenario:
         return to_geojson(self, path, devices=devices)
 
     def identical(self, other: Scenario) -> bool:
-        """True when every table, the name, parameters and attrs are identical."""
+        """True when every table, the name, parameters, attrs, snapshots, weights and time series are identical."""
         return (self.name == other.name and _same_parameters(self.parameters, other.parameters)
-                and self.kinds == other.kinds and all(self[k].identical(other[k]) for k in self.kinds))
+                and self.kinds == other.kinds and all(self[k].identical(other[k]) for k in self.kinds)
+                and self._same_time(other))
+
+    def _same_time(self, other: Scenario) -> bool:
+        if (self._snapshots is None) != (other._snapshots is None):
+            return False
+        if self._snapshots is None:
+            return True
+        return (self._snapshots.equals(other._snapshots) and np.array_equal(self._weights, other._weights)
+                and self._series.keys() == other._series.keys()
+                and all(self._series[k].identical(other._series[k]) for k in self._series))
 
 
 def _same_parameters(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
