@@ -46,6 +46,11 @@ class StudyError(WorkbenchError, ValueError):
     """A study definition is inconsistent (unknown objective, bad bounds, ...)."""
 
 
+class ProfileError(WorkbenchError, ValueError):
+    """A time profile cannot be evaluated: unknown profile name, device class, green source or season, bad
+    snapshots or coordinates, or a table without the column the profile needs (:mod:`workbench.profiles`)."""
+
+
 class WorkbenchWarning(UserWarning):
     """Recoverable problem shown in notebooks and on the command line."""
 
