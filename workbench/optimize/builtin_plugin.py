@@ -35,6 +35,10 @@ def workbench_objectives():
     yield Objective("annual_co2", func=pl.annual_co2, sense="min", units="kt/yr",
                     long_name="annual CO2 emissions", spaces=("placement",),
                     description="Electricity x grid carbon intensity of each site")
+    yield Objective("renewable_share", func=pl.renewable_share, sense="max", units="1",
+                    long_name="renewable share of facility energy", spaces=("placement",),
+                    description="Contracted green energy used (green_capacity x hourly capacity factor, at most "
+                                "the facility power) / facility energy over the year")
     yield Objective("zdt1_f1", func=tp.zdt1_f1, units="1", long_name="ZDT1 f1", spaces=("zdt",),
                     description="ZDT1 first objective (benchmark)")
     yield Objective("zdt1_f2", func=tp.zdt1_f2, units="1", long_name="ZDT1 f2", spaces=("zdt",),
