@@ -109,7 +109,7 @@ def test_flat_hourly_equals_annual_at_full_power(monkeypatch, brownfield):
     _flat(monkeypatch, cf=0.25)
     sc = _with_green(_with_inventory(make_hand_scenario(), {"B": (0, 1)}), [2000.0, 0.0, 3000.0], price=0.3)
     common = {**PARAMS, "brownfield": brownfield}
-    annual = pl.build_placement_space(sc, **{**common, "utilisation": 1.0})
+    annual = pl.build_placement_space(sc, **{**common, "utilisation": 1.0}, green=True)
     hourly = pl.build_placement_space(sc, **common, hourly=True, idle_power_share=1.0)
     assert hourly.context.weights_h.sum() == pytest.approx(8760.0)
     a = pl.decode_placement(annual.context, X_CASES)
@@ -187,11 +187,16 @@ def test_renewable_share_by_hand(monkeypatch):
                                                        idle_power_share=0.0).context, X)
     assert st3.renewable_share[0] == pytest.approx(1 / 3, rel=1e-12)
     # annual mode at the mean cf 1/3: min(1,000, 1,500 W) / 1,500 W (utilisation 0.2 = the same power)
-    ann = pl.decode_placement(pl.build_placement_space(_one_site(3000.0), **params, utilisation=0.2).context, X)
+    ann = pl.decode_placement(pl.build_placement_space(_one_site(3000.0), **params, utilisation=0.2,
+                                                     green=True).context, X)
     assert ann.renewable_share[0] == pytest.approx(2 / 3, rel=1e-12)   # ignores the hour-by-hour mismatch
     off = pl.decode_placement(pl.build_placement_space(_one_site(3000.0), **params, green=False).context, X)
     assert off.renewable_share[0] == 0.0
-    what_if = pl.build_placement_space(_one_site(0.0), **params, green_capacity={"S": 3000.0}, utilisation=0.2)
+    # the annual (milestone-1) model ignores green power unless asked: its results stay put
+    m1 = pl.decode_placement(pl.build_placement_space(_one_site(3000.0), **params, utilisation=0.2).context, X)
+    assert m1.renewable_share[0] == 0.0
+    what_if = pl.build_placement_space(_one_site(0.0), **params, green_capacity={"S": 3000.0}, utilisation=0.2,
+                                      green=True)
     assert pl.decode_placement(what_if.context, X).renewable_share[0] == pytest.approx(2 / 3, rel=1e-12)
 
 

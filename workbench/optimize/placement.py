@@ -35,8 +35,9 @@ Evaluation (vectorised over the population, numpy only; one call of :func:`decod
 
 By default existing inventory is ignored: the study places new inference capacity (greenfield).
 
-Milestone 2 (``brownfield=True``, ``hourly=True``, ``green=True``; each optional, milestone-1 results
-unchanged when the first two are off and no site has ``green_capacity``):
+Milestone 2 (``brownfield=True``, ``hourly=True``, ``green``; each optional, milestone-1 results
+unchanged when the first two are off: ``green`` defaults to ``hourly``, so the annual model ignores the
+sites' ``green_capacity`` unless asked with ``green=True``):
 
 * **Brownfield.** The scenario's installed chips at the candidate sites (``inventory.installed`` x the
   catalogue's ``bf16_flops`` x ``serving_efficiency``; every installed chip type needs ``bf16_flops``
@@ -281,7 +282,7 @@ def build_placement_space(scenario, *, chips: Sequence[str] = DEFAULT_CHIPS,
                           usd_to_cny: float = USD_TO_CNY, latency_budget_ms: float = LATENCY_BUDGET_MS,
                           max_passes: int = MAX_PASSES, layer: str = "ip", path_model: str = "graph",
                           brownfield: bool = False, hourly: bool = False,
-                          idle_power_share: float = IDLE_POWER_SHARE, green: bool = True,
+                          idle_power_share: float = IDLE_POWER_SHARE, green: bool | None = None,
                           green_capacity: Mapping[str, float] | None = None,
                           profile_year: int | None = None) -> Space:
     """Build the placement decision space of a scenario (see the module docstring).
@@ -324,9 +325,9 @@ def build_placement_space(scenario, *, chips: Sequence[str] = DEFAULT_CHIPS,
         Evaluate over the representative days of :mod:`workbench.profiles` (module docstring).
     idle_power_share : float
         [1] power of an idle chip / TDP in hourly mode (:data:`IDLE_POWER_SHARE`).
-    green : bool
+    green : bool, optional
         Use the sites' contracted green power (``green_capacity``, ``green_source``, ``green_price``;
-        absent attributes = none); False ignores it (renewable share 0).
+        absent attributes = none); False ignores it (renewable share 0). Default: as ``hourly``.
     green_capacity : mapping site id -> float, optional
         Contracted green nameplate [W] per candidate site, replacing the scenario's ``green_capacity``
         there (a what-if for scenarios without green data).
@@ -435,6 +436,8 @@ def build_placement_space(scenario, *, chips: Sequence[str] = DEFAULT_CHIPS,
     S = len(idx)
     if not isinstance(hourly, (bool, np.bool_)):
         raise ParameterError("hourly", f"expected true or false, got {hourly!r}")
+    if green is None:                # default: green power with the hourly model; milestone-1 results stay put
+        green = bool(hourly)
     if not isinstance(green, (bool, np.bool_)):
         raise ParameterError("green", f"expected true or false, got {green!r}")
     idle = _positive("idle_power_share", idle_power_share, allow_zero=True)
