@@ -99,6 +99,25 @@ def _classes(pair_group, pair_pool, n_groups, demand_tg, key):
     return cls, n_cls, c_cls, c_pool, pair_cls_index.ravel(), frac
 
 
+def _quiet_highs(highspy):
+    """A ``highspy.Highs`` without its copyright banner on stdout (printed by the C++ constructor)."""
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):         # no file descriptor 1 to silence: print it
+        return highspy.Highs()
+    try:
+        os.dup2(null, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 class _BlockLP:
     """One LP structure for blocks of ``n_b`` snapshots, re-solved warm with new costs and bounds."""
 
@@ -192,7 +211,7 @@ class _BlockLP:
         lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
         lp.a_matrix_.index_ = csc.indices.astype(np.int32)
         lp.a_matrix_.value_ = csc.data.astype(float)
-        h = highspy.Highs()
+        h = _quiet_highs(highspy)
         h.setOptionValue("output_flag", False)
         h.passModel(lp)
         self.h, self.inf = h, highspy.kHighsInf
