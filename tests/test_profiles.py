@@ -291,9 +291,9 @@ def test_evaluate_matches_the_functions(edwc, rep_days):
     site = edwc["site"]
     np.testing.assert_array_equal(P.evaluate("tou", snaps, edwc, "site"),
                                   P.tou_multiplier(site["province"].values, snaps))
-    # no green_source attribute yet: solar+wind
+    # each site's green_source (china-edwc: wind, solar or the default solar+wind)
     np.testing.assert_allclose(P.evaluate("green", snaps, edwc, "site"),
-                               P.green_cf(np.full(site.sizes["site"], "solar+wind"), site["lon"].values,
+                               P.green_cf(site["green_source"].values.astype(str), site["lon"].values,
                                           site["lat"].values, site["province"].values, snaps))
     device = edwc["device"]
     demand = P.evaluate("demand", snaps, edwc, "device")
