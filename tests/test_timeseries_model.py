@@ -327,3 +327,21 @@ def test_unknown_profile_names_the_file_field_and_known_names(tmp_path, fake_pro
     path = write_scenario(tmp_path / "t", "snapshots: {start: '2025-01-01 00:00', periods: 24, freq: h}\n"
                           "timeseries:\n  site.green_cf: {profile: ramp, scale: 3}\n")  # a factor of 3 > 1
     assert "out of range at snapshot" in str(problems(lambda: load_scenario_file(path)))
+
+
+def test_uneven_snapshots_need_explicit_weights():
+    """Representative days (hourly within a day, months apart) with default weights would let the
+    last hour of a day stand for months: refused, with the gap named; explicit weights are fine."""
+    import pandas as pd
+    import pytest
+
+    import workbench as wb
+    from workbench.errors import ScenarioError
+
+    sc = wb.load_scenario("china-edwc")
+    idx = pd.DatetimeIndex(list(pd.date_range("2025-01-15", periods=24, freq="h"))
+                           + list(pd.date_range("2025-07-15", periods=24, freq="h")))
+    with pytest.raises(ScenarioError, match="not evenly spaced"):
+        sc.with_snapshots(idx)
+    ok = sc.with_snapshots(idx, weights=[4380.0 / 24] * 48)
+    assert float(ok.snapshot_weight.sum()) == pytest.approx(4380.0 * 2)

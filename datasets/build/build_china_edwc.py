@@ -386,7 +386,7 @@ def fmt(v) -> str:
     return str(v)
 
 
-#: Contracted green power (an "as produced" PPA) of the four western hub clusters [W nameplate] and the
+#: Contracted green power (a green PPA) of the four western hub clusters [W nameplate] and the
 #: kind of plant. **Assumed**: no contract is published. Sized so that the four together produce about
 #: the scenario's average inference facility power for the chat class (~27 MW; 233 GWh/yr in the
 #: dispatch analysis) at the shipped capacity factors; Inner Mongolia's cluster reports 84.57% green
@@ -404,7 +404,7 @@ def add_green_columns(rows: list[list]) -> list[list]:
         source, notes = r[-2], r[-1]
         if cap is not None:
             source = f"{source};assumed" if "assumed" not in source.split(";") else source
-            notes = (f"{notes}; green: assumed {cap / 1e6:.0f} MW {kind} contracted ('as produced' PPA at the "
+            notes = (f"{notes}; green: assumed {cap / 1e6:.0f} MW {kind} contracted (green PPA at the "
                      "default green_price), sized with the other three western hub clusters to the scenario's "
                      "average inference power (~27 MW for the chat class); no contract published")
         out.append([*r[:-2], cap if cap is not None else "", kind, source, notes])

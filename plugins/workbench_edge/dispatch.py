@@ -43,10 +43,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
+
+from workbench.errors import WorkbenchWarning
 
 from .catalogue import EdgeError
 
@@ -411,6 +414,7 @@ def solve_dispatch(pb, inp: DispatchInputs, *, objective: str = "cost", carbon_p
             lcap = None
             if with_links and inp.link_cap is not None:
                 lcap = inp.link_cap[sl][:, np.flatnonzero(pb.constrained)] / cf["link_scale"][None, :]
+                lcap = np.where(np.isfinite(lcap), lcap, np.inf)  # a capacity unknown in some hours: unlimited
             sol = lp.solve(cost, dc, capacity[lp.pools], it_cap, green_it, back_up, back_step, lcap)
             x = sol[:, :lp.nk]
             if not with_links and cf["link"] is not None and inp.link_cap is not None:
@@ -532,8 +536,20 @@ def dispatch_inputs(scenario, pb, idx, weights, profiles: str = "default", green
     if ends is not None or per is not None:
         rc_rate = float(pb.rc["rate_per_endpoint"] if rate_per_endpoint is None else rate_per_endpoint)
         ends = ends if ends is not None else np.asarray(dev["endpoints"].values, float)[None, :] * ones
-        per = per if per is not None else np.asarray(dev["demand"].values, float)[None, :] * ones
-        demand = ends * np.where(per > 0, per, rc_rate)
+        static_per = np.asarray(dev["demand"].values, float)
+        if per is None:                                   # static rule: 0 = the class's rate per endpoint
+            per = np.where(static_per > 0, static_per, rc_rate)[None, :] * ones
+        else:
+            # a series is literal (0 = no requests that hour), except a group whose series is 0 throughout and
+            # whose static demand is 0: its demand was never set, so it keeps the class's rate
+            unset = np.all(per == 0, axis=0) & ~(static_per > 0)
+            if unset.any():
+                warnings.warn(f"device.demand is 0 at every snapshot for {int(unset.sum())} device groups (e.g. "
+                              f"{dev['device'].values[unset][0]!r}): they use the class's {rc_rate:g} request/s per "
+                              "endpoint, without a time shape; shape device.endpoints instead, or give rates",
+                              WorkbenchWarning, stacklevel=3)
+            per = np.where(unset[None, :], rc_rate, per)
+        demand = ends * per
         if "edge_request_class" in dev:
             cls = dev["edge_request_class"].values.astype(str)
             cls = np.where(cls == "", DEFAULT_REQUEST_CLASS, cls)
@@ -545,20 +561,22 @@ def dispatch_inputs(scenario, pb, idx, weights, profiles: str = "default", green
     cap_w = np.asarray(site["green_capacity"].values, float) if "green_capacity" in site else np.zeros(pb.n_site)
     green_w = np.zeros((T, pb.n_site))
     if green and np.any(cap_w > 0):
-        cf = _series(scenario, "site", "green_cf", idx)
-        if cf is None:
-            source = site["green_source"].values.astype(str) if "green_source" in site else \
-                np.full(pb.n_site, "solar+wind")
-            source = np.where(source == "", "solar+wind", source)
-            has = cap_w > 0
-            cf = np.zeros((T, pb.n_site))
-            cf[:, has] = prof.green_cf(source[has], site["lon"].values[has], site["lat"].values[has], province[has],
-                                       idx)
-            if "green_cf" in site:                                # a static capacity factor overrides the profile
-                fixed = np.asarray(site["green_cf"].values, float)
-                cf = np.where(np.isfinite(fixed)[None, :], fixed[None, :] * ones, cf)
-            if not shaped:                                        # flat: the weighted mean of the profile
-                cf = np.average(cf, axis=0, weights=weights)[None, :] * ones
+        # the shipped profile of each site's green_source, then a static green_cf, then the series, each
+        # only where it is given (NaN = not given), so a series for one site leaves the others' profiles
+        source = site["green_source"].values.astype(str) if "green_source" in site else \
+            np.full(pb.n_site, "solar+wind")
+        source = np.where(source == "", "solar+wind", source)
+        has = cap_w > 0
+        cf = np.zeros((T, pb.n_site))
+        cf[:, has] = prof.green_cf(source[has], site["lon"].values[has], site["lat"].values[has], province[has], idx)
+        if not shaped:                                            # flat: the weighted mean of the profile
+            cf = np.average(cf, axis=0, weights=weights)[None, :] * ones
+        if "green_cf" in site:
+            fixed = np.asarray(site["green_cf"].values, float)
+            cf = np.where(np.isfinite(fixed)[None, :], fixed[None, :] * ones, cf)
+        given = _series(scenario, "site", "green_cf", idx)
+        if given is not None:
+            cf = np.where(np.isfinite(given), given, cf)
         green_w = cap_w[None, :] * np.nan_to_num(cf)
     gprice = np.asarray(site["green_price"].values, float) if "green_price" in site else np.full(pb.n_site, 0.30)
     link_cap = None
@@ -578,7 +596,7 @@ def dispatch_inputs(scenario, pb, idx, weights, profiles: str = "default", green
 def dispatch_analysis(scenario, snapshots=None, objective: str = "cost", request_class: str = "chat",
                       carbon_price: float = CARBON_PRICE_CNY_PER_KG, deferrable_share: float = 0.0,
                       defer_window: int = DEFER_WINDOW_H, profiles: str = "default", green: bool = True,
-                      layer: str = "ip", path_model: str = "graph", k_max: int = 64, model: str | None = None,
+                      green_contract: str = "flexible", layer: str = "ip", path_model: str = "graph", k_max: int = 64, model: str | None = None,
                       dtype: str | None = None, rate_per_endpoint: float | None = None, serving_params=None,
                       latency_reserve: float | None = None, max_utilisation: float | None = None):
     """Hourly dispatch of inference demand over sites, links and time (LP, module docstring).
@@ -604,11 +622,17 @@ def dispatch_analysis(scenario, snapshots=None, objective: str = "cost", request
     profiles : {"default", "flat"}
         Where the scenario has no time series: ``default`` shapes the static values with the shipped
         profiles (demand by device class, time-of-use tariffs by province, grid carbon, green capacity
-        factors; :mod:`workbench.profiles`); ``flat`` keeps them constant (the dispatch then equals the
-        static ``routing`` analysis in every snapshot).
+        factors; :mod:`workbench.profiles`); ``flat`` keeps them constant (without green power the dispatch then equals the
+        static ``routing`` analysis in every snapshot, as long as no site's power ``capacity`` binds: the
+        routing analysis has no site-power limit).
     green : bool
         Use the sites' contracted green power (``green_capacity``, ``green_price``, ``green_source`` /
         ``green_cf``); False prices everything at the grid.
+    green_contract : {"flexible", "as_produced"}
+        ``flexible``: the site pays ``green_price`` on the green energy it takes; what it does not take is
+        curtailed and costs nothing (so the cost objective takes green power only when it is cheaper than
+        the grid that hour). ``as_produced`` (take-or-pay): the whole output is paid whether used or not,
+        so its marginal cost is zero and the payment is a fixed cost in ``cost``.
     layer, path_model, k_max, model, dtype, rate_per_endpoint, serving_params, latency_reserve, max_utilisation
         As the ``routing`` analysis.
 
@@ -638,6 +662,8 @@ def dispatch_analysis(scenario, snapshots=None, objective: str = "cost", request
 
     if objective not in ("cost", "carbon", "weighted"):
         raise EdgeError(f"objective must be cost, carbon or weighted, got {objective!r}")
+    if green_contract not in ("flexible", "as_produced"):
+        raise EdgeError(f"green_contract must be 'flexible' or 'as_produced', got {green_contract!r}")
     if not (isinstance(carbon_price, (int, float)) and np.isfinite(carbon_price) and carbon_price >= 0):
         raise EdgeError(f"carbon_price must be a number >= 0 [CNY/kg], got {carbon_price!r}")
     t0 = time.perf_counter()
@@ -652,7 +678,14 @@ def dispatch_analysis(scenario, snapshots=None, objective: str = "cost", request
     site, dev = scenario["site"], scenario["device"]
     west = np.isin(site["province"].values.astype(str), WESTERN_PROVINCES)
     dev_west = np.isin(dev["province"].values.astype(str), WESTERN_PROVINCES)
-    r = solve_dispatch(pb, inp, objective=objective, carbon_price=float(carbon_price),
+    if inp.link_cap is not None:
+        # a link direction is constrained where its capacity is known in any snapshot (a series may give
+        # a capacity to a link whose static value is unknown)
+        pb.constrained = np.isfinite(inp.link_cap).any(axis=0)
+    # flexible: the contract's energy is paid as taken; as produced: all of it is paid whatever is used,
+    # so the LP sees green energy at zero marginal cost and the payment is added to the cost below
+    lp_inp = inp if green_contract == "flexible" else replace(inp, green_price=np.zeros_like(inp.green_price))
+    r = solve_dispatch(pb, lp_inp, objective=objective, carbon_price=float(carbon_price),
                        deferrable_share=float(deferrable_share), defer_window=int(defer_window),
                        west_site=west, west_group=dev_west)
     T = idx.size
@@ -661,7 +694,8 @@ def dispatch_analysis(scenario, snapshots=None, objective: str = "cost", request
     green_fac = r["green_it"] * inp.pue                             # green power used [W] (facility side)
     grid_w = np.maximum(fac_w - green_fac, 0.0)
     kwh = w[:, None] / 1000.0                                       # W -> kWh over each snapshot's hours
-    cost_s = ((grid_w * inp.price + green_fac * inp.green_price[None, :]) * kwh).sum(1)
+    paid_green = green_fac if green_contract == "flexible" else inp.green_w
+    cost_s = ((grid_w * inp.price + paid_green * inp.green_price[None, :]) * kwh).sum(1)
     co2_s = (grid_w * inp.carbon * kwh).sum(1)
     energy = (fac_w * kwh).sum(1)
     g_used = (green_fac * kwh).sum(1)
@@ -724,8 +758,9 @@ def dispatch_analysis(scenario, snapshots=None, objective: str = "cost", request
                 "link": scenario["link"]["link"].values, "direction": ["forward", "reverse"]},
     )
     hours = pd.DatetimeIndex(idx).hour
-    by_hour = [float(np.average(e2w[hours == h], weights=w[hours == h])) if np.any((hours == h) & np.isfinite(e2w))
-               else None for h in range(24)]
+    fin = np.isfinite(e2w)
+    by_hour = [float(np.average(e2w[(hours == h) & fin], weights=w[(hours == h) & fin]))
+               if np.any((hours == h) & fin) else None for h in range(24)]
     tot_w = float(w.sum())
     summ = {"objective": objective, "snapshots": label, "n_snapshots": int(T), "hours": tot_w,
             "cost_CNY": float(cost_s.sum()), "co2_t": float(co2_s.sum()) / 1000.0,
@@ -741,7 +776,8 @@ def dispatch_analysis(scenario, snapshots=None, objective: str = "cost", request
             if inp.demand.sum() else math.nan,
             "max_link_utilisation": float(np.nanmax(max_util)) if np.isfinite(max_util).any() else math.nan,
             "deferrable_share": float(deferrable_share), "defer_window_h": int(defer_window),
-            "profiles": profiles, "green": bool(green), "request_class": request_class,
+            "profiles": profiles, "green": bool(green), "green_contract": green_contract,
+            "request_class": request_class,
             "layer": _paths.get_layer(layer).name if path_model == "graph" else "", "path_model": path_model,
             "blocks": r["blocks"], "lp_solves": r["lp_solves"], "lp_builds": r["lp_builds"],
             "blocks_with_link_rows": len(r["relinked_blocks"]), "classes": r["classes"],

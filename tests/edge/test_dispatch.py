@@ -224,3 +224,104 @@ def test_representative_days_weigh_a_year(china):
     # flat: every snapshot is the same hour, so the year costs 8,760 x the routing's hourly cost
     rt = json.loads(routing_analysis(china, "chat").attrs["summary_json"])
     assert float(ds["cost"].sum()) == pytest.approx(8760.0 * rt["cost_CNY_per_h"], rel=1e-6)
+
+
+def _contracts(sc, capacity_w, cf=None, price=None, green_price=None):
+    site = sc["site"].copy(deep=True)
+    site["green_capacity"] = ("site", np.asarray(capacity_w, float))
+    if cf is not None:
+        site["green_cf"] = ("site", np.asarray(cf, float))
+    if price is not None:
+        site["power_price"] = ("site", np.asarray(price, float))
+    if green_price is not None:
+        site["green_price"] = ("site", np.asarray(green_price, float))
+    return sc.with_table("site", site)
+
+
+def test_demand_series_is_literal_and_an_unset_one_keeps_the_class_rate():
+    idx = pd.date_range("2025-01-15 00:00", periods=2, freq="h")
+    sc = _two_dc().with_snapshots(idx)                             # static demand 1e-4 request/s per endpoint
+    literal = sc.with_series("device", "demand", pd.DataFrame({"a": [0.0, 2e-4]}, index=idx))
+    ds = dispatch_analysis(literal, green=False, profiles="flat")
+    np.testing.assert_allclose(ds["demand"].values, [0.0, 200.0])  # 0 = no requests that hour, not the default
+    # a group whose demand is 0 statically and in every snapshot was never set: the class rate, with a warning
+    dev = sc["device"].copy(deep=True)
+    dev["demand"] = ("device", np.array([0.0]))
+    unset = sc.with_table("device", dev).with_series("device", "demand", pd.DataFrame({"a": [0.0, 0.0]}, index=idx))
+    with pytest.warns(wb.WorkbenchWarning, match="device.demand is 0 at every snapshot"):
+        ds = dispatch_analysis(unset, green=False, profiles="flat")
+    rate = request_class_rate()
+    np.testing.assert_allclose(ds["demand"].values, 1e6 * rate)
+
+
+def request_class_rate():
+    from workbench_edge.catalogue import request_class
+
+    return float(request_class("chat")["rate_per_endpoint"])
+
+
+def test_a_green_cf_series_for_one_site_leaves_the_other_sites_profile():
+    idx = pd.date_range("2025-07-15 12:00", periods=1, freq="h")    # summer noon: the solar profile is > 0
+    sc = _contracts(_two_dc(), [0.0, 20e3, 20e3]).with_snapshots(idx)
+    partial = sc.with_series("site", "green_cf", pd.DataFrame({"dc-near": [0.5]}, index=idx))
+    one = dispatch_analysis(partial, profiles="default").isel(snapshot=0)
+    from workbench import profiles as P
+
+    s = sc["site"]
+    cf = P.green_cf(s["green_source"].values.astype(str), s["lon"].values, s["lat"].values,
+                    s["province"].values.astype(str), idx)[0]
+    assert cf[2] > 0
+    # dc-near takes the series value 0.5 x 20 kW; dc-far keeps its profile (it was zeroed before the fix)
+    assert float(one["green_available"]) == pytest.approx((20e3 * 0.5 + 20e3 * cf[2]) / 1000.0, rel=1e-9)
+
+
+def test_as_produced_contract_makes_green_free_at_the_margin():
+    """Far DC dearer than near at the grid (1.0 vs 0.5) but with 20 kW at cf 0.5 of green power."""
+    sc = _contracts(_two_dc(), [0.0, 0.0, 20e3], cf=[np.nan, np.nan, 0.5], price=[0.6, 0.5, 1.0],
+                    green_price=[0.3, 0.3, 0.6])
+    e = float(routing_problem(sc, "chat").pools["energy_per_request"].values[0])
+    flexible = dispatch_analysis(sc, snapshots=HOURS[:1], profiles="flat").isel(snapshot=0)
+    produced = dispatch_analysis(sc, snapshots=HOURS[:1], profiles="flat", green_contract="as_produced").isel(snapshot=0)
+    # green at 0.6 CNY/kWh x PUE 1.2 = 0.72 per IT kWh is cheaper than near's grid 0.5 x 1.5 = 0.75: both take it.
+    # At 0.9 (1.08 per IT kWh) the flexible contract is left unused; as produced it is paid anyway, so it is used
+    sc2 = _contracts(_two_dc(), [0.0, 0.0, 20e3], cf=[np.nan, np.nan, 0.5], price=[0.6, 0.5, 1.0],
+                     green_price=[0.3, 0.3, 0.9])
+    flex2 = dispatch_analysis(sc2, snapshots=HOURS[:1], profiles="flat").isel(snapshot=0)
+    prod2 = dispatch_analysis(sc2, snapshots=HOURS[:1], profiles="flat", green_contract="as_produced").isel(snapshot=0)
+    assert float(flex2["green_used"]) == pytest.approx(0.0, abs=1e-6)
+    assert float(prod2["green_used"]) == pytest.approx(10.0, rel=1e-6)
+    near_kw = (100.0 - 10e3 / (e * 1.2)) * e * 1.5 / 1000.0
+    # as produced: all 10 kWh paid at 0.9 whether used or not, plus the near DC's grid energy
+    assert float(prod2["cost"]) == pytest.approx(10.0 * 0.9 + near_kw * 0.5, rel=1e-6)
+    assert float(flex2["cost"]) == pytest.approx(100.0 * e * 1.5 / 1000.0 * 0.5, rel=1e-6)
+    assert float(flexible["green_used"]) == pytest.approx(float(produced["green_used"]), rel=1e-6)
+    with pytest.raises(EdgeError, match="green_contract"):
+        dispatch_analysis(sc, snapshots=HOURS[:1], green_contract="sometimes")
+
+
+def test_a_link_capacity_series_binds_even_where_the_static_capacity_is_unknown():
+    from workbench_edge.catalogue import request_class
+
+    bits = 8.0 * request_class("chat")["response_bytes"]
+    idx = pd.date_range("2025-01-15 00:00", periods=2, freq="h")
+    sc = _two_dc(far_capacity_bps=np.nan).with_snapshots(idx)
+    price = pd.DataFrame({"dc-near": [0.9, 0.9], "dc-far": [0.3, 0.3]}, index=idx)
+    sc = sc.with_series("site", "power_price", price)
+    sc = sc.with_series("link", "capacity", pd.DataFrame({"far": [40 * bits, np.nan]}, index=idx))
+    ds = dispatch_analysis(sc, green=False, profiles="flat")
+    far = ds["site_load"].sel(site="dc-far").values
+    assert far[0] == pytest.approx(40.0, rel=1e-6)                 # hour 0: the series limits the link
+    assert far[1] > 40.0                                            # hour 1: capacity unknown, not limited
+
+
+def test_site_power_binds_in_the_dispatch():
+    """dc-far may draw 2 kW of facility power: 2,000 / (J per request x PUE 1.2) requests/s, the rest near."""
+    sc = _two_dc()
+    site = sc["site"].copy(deep=True)
+    site["capacity"] = ("site", np.array([np.nan, np.nan, 2000.0]))
+    site["power_price"] = ("site", np.array([0.6, 0.9, 0.3]))
+    sc = sc.with_table("site", site)
+    e = float(routing_problem(sc, "chat").pools["energy_per_request"].values[0])
+    ds = dispatch_analysis(sc, snapshots=HOURS[:1], profiles="flat", green=False).isel(snapshot=0)
+    assert float(ds["site_load"].sel(site="dc-far")) == pytest.approx(2000.0 / (e * 1.2), rel=1e-6)
+    assert float(ds["site_power"].sel(site="dc-far")) == pytest.approx(2000.0, rel=1e-6)

@@ -8,7 +8,7 @@
     timeseries:
       site.power_price: {csv: price.csv}         # a snapshot column + one column per id: "hub-a [CNY/MWh]"
       site.carbon_intensity: {csv: carbon.csv, unit: g/kWh}     # one unit for every column
-      device.demand: {profile: diurnal, scale: static}          # a named shape x each row's static value
+      device.endpoints: {profile: demand, scale: static}        # a named shape x each row's static value
       site.green_cf: {profile: solar, scale: 1}                 # ... or x a number (text may carry a unit)
 
 Every value goes through :meth:`workbench.Scenario.with_series`'s checks (unit conversion, ids,
@@ -116,6 +116,11 @@ def _read_snapshots(spec: Any, folder: Path, root: Path, allowed: Iterable[Path]
             if w is None:
                 return
             weight = w
+        if weight is None:
+            uneven = _ts.uneven_problem(stamps, str(path), "snapshots.weight", 1)
+            if uneven is not None:
+                problems.append(uneven)
+                return
         out.snapshots, out.weights = stamps, weight
         return
     missing = [k for k in ("start", "periods", "freq") if k not in spec]

@@ -986,6 +986,9 @@ class Scenario:
         if stamps is not None:
             w = (_ts.default_weights(stamps) if weights is None
                  else _ts.check_weights(weights, len(stamps), problems, file=file))
+            uneven = _ts.uneven_problem(stamps, file, "weights") if weights is None else None
+            if uneven is not None:
+                problems.append(uneven)
         if stamps is not None and self._series and self._snapshots is not None:
             missing = stamps[self._snapshots.get_indexer(stamps) < 0]
             if len(missing):

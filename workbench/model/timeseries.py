@@ -144,6 +144,33 @@ def default_weights(snapshots: pd.DatetimeIndex) -> np.ndarray:
     return np.append(step, np.median(step))
 
 
+#: Largest step / median step above which snapshots are "not evenly spaced" and need explicit weights [1].
+#: Assumed 24: a missing day in an hourly index still gets default weights; representative days
+#: (hourly within a day, months apart) do not.
+IRREGULAR_STEP_RATIO = 24.0
+
+
+def uneven_problem(snapshots: pd.DatetimeIndex, file: str = "", field: str = "snapshots.weight",
+                   line: int | None = None) -> Problem | None:
+    """A Problem when default weights would mislead: snapshots far from evenly spaced and no weights.
+
+    Default weights give each snapshot the time to the next one, so the last hour of a representative
+    day would stand for the months until the next day. Such an index needs explicit weights.
+    """
+    if len(snapshots) < 3:
+        return None
+    step = np.diff(snapshots.asi8).astype(float) / 3.6e12
+    med = float(np.median(step))
+    if med > 0 and float(step.max()) > IRREGULAR_STEP_RATIO * med:
+        i = int(np.argmax(step))
+        return Problem(f"snapshots are not evenly spaced (a {step[i]:,.0f} h gap after {snapshots[i]} against a "
+                       f"median step of {med:g} h), so the default weights (time to the next snapshot) would make "
+                       "that snapshot stand for the whole gap", file, line, field,
+                       expected="explicit weights [h] for each snapshot (a 'weight [h]' column or weights=)",
+                       root=True)
+    return None
+
+
 def check_weights(weights: Any, n: int, problems: list[Problem], *, file: str = "", field: str = "snapshots.weight",
                   lines: Sequence[int | None] | None = None) -> np.ndarray | None:
     """``weights`` [h] as ``n`` finite positive floats (a scalar is broadcast), or None (problems recorded)."""
