@@ -52,8 +52,12 @@ sites' ``green_capacity`` unless asked with ``green=True``):
   snapshots); facility power of site ``s`` at ``t`` [W] = TDP sum x (``idle_power_share`` + (1 -
   ``idle_power_share``) x ``u_st``) x PUE, with ``u_st`` = served load / delivered capacity of the site
   (installed + added); the milestone-1 ``utilisation`` is not used. Green power used = min(
-  ``green_capacity`` x ``green_cf(t)``, facility power) (paid on the energy used; the surplus is curtailed and not paid);
-  grid power = facility - green. Annual cost = added capex / life + sum_t w_t (grid x ``power_price``
+  ``green_capacity`` x ``green_cf(t)``, facility power) (paid on the energy used; the surplus is
+  curtailed and not paid); grid power = facility - green. The hourly inputs come from
+  :mod:`workbench.profiles` over the representative days (weekdays: see
+  :func:`workbench.profiles.representative_days`); a scenario's own time series and a static
+  ``green_cf`` are not read here (the ``dispatch`` analysis reads them). Annual cost = added capex /
+  life + sum_t w_t (grid x ``power_price``
   x ``tou_multiplier`` + green x ``green_price``); CO2 = sum_t w_t grid x ``carbon_intensity`` x
   ``carbon_multiplier``; latency = served-and-weight-weighted mean one-way latency; served share =
   sum_t w_t served / sum_t w_t reachable demand.
