@@ -70,16 +70,19 @@ def compute_faults(scenario, system: FaultSystem) -> xr.Dataset | None:
     if not keep.any():
         return None
     site_ids = inv["site"].values[keep]
-    trx = np.zeros(keep.sum())
-    try:
-        from workbench.plugins import get_plugin_manager
+    import workbench as wb
+    from workbench.errors import WorkbenchError
 
-        pm = get_plugin_manager()
-        if "fabric" in pm.analyses():
-            fab = pm.analyses()["fabric"].func(scenario)
+    trx = np.zeros(keep.sum())
+    note = "optical plugin not installed: no transceivers counted"
+    if "fabric" in wb.list_analyses():
+        try:
+            fab = wb.analyze("fabric", scenario)
             trx = fab["transceivers"].reindex(site=site_ids).fillna(0.0).values.astype(float)
-    except Exception:  # noqa: BLE001 - a scenario the optical plugin cannot pack still gets chip figures
-        trx = np.zeros(keep.sum())
+            note = (f"transceivers from the optical plugin's fabric analysis ({float(fab['unmodelled_chips'].sum()):,.0f} "
+                    "chips without a supernode preset have none counted)")
+        except WorkbenchError as err:   # a scenario the optical plugin cannot pack still gets chip figures
+            note = f"optical plugin could not pack the inventory ({err}); no transceivers counted"
     p = system.params
     from .model import build_chain
 
@@ -99,6 +102,7 @@ def compute_faults(scenario, system: FaultSystem) -> xr.Dataset | None:
     ds["compute_availability"] = ("compute_site", 1 - np.minimum(out_chips / chips[keep], 1.0),
                                   {"units": "1", "long_name": "share of chips in service"})
     ds.attrs["chip_mttr_h"] = R
+    ds.attrs["transceivers_note"] = note
     return ds
 
 
@@ -119,19 +123,32 @@ def _demand_dataset(system: FaultSystem, u: np.ndarray, lo: np.ndarray, hi: np.n
     return ds
 
 
-def _metro(ds: xr.Dataset) -> xr.Dataset:
+def _metro(ds: xr.Dataset, per_rep: np.ndarray | None = None) -> xr.Dataset:
+    """People-weighted availability per metro (with a 95% CI over the replications of a Monte Carlo run)."""
     people = ds["people"].values
     m = ds["demand_metro"].values.astype(str)
     keep = (m != "") & (people > 0)
     if not keep.any():
         return xr.Dataset()
-    df = pd.DataFrame({"metro": m[keep], "people": people[keep],
-                       "pu": people[keep] * (1 - ds["availability"].values[keep])})
-    g = df.groupby("metro", sort=True).sum()
-    out = xr.Dataset(coords={"metro": g.index.values.astype(str)})
-    out["metro_people"] = ("metro", g["people"].values, {"units": "1", "long_name": "people"})
-    out["metro_availability"] = ("metro", 1 - g["pu"].values / g["people"].values,
+    metros, inv = np.unique(m[keep], return_inverse=True)
+    w = people[keep]
+    tot = np.bincount(inv, weights=w)
+    u = 1 - ds["availability"].values[keep]
+    out = xr.Dataset(coords={"metro": metros})
+    out["metro_people"] = ("metro", tot, {"units": "1", "long_name": "people"})
+    out["metro_availability"] = ("metro", 1 - np.bincount(inv, weights=w * u) / tot,
                                  {"units": "1", "long_name": "availability (people-weighted)"})
+    if per_rep is not None:
+        from scipy import stats
+
+        U = per_rep[:, keep]
+        um = np.stack([np.bincount(inv, weights=w * row) / tot for row in U])      # replication x metro
+        half = stats.t.ppf(0.975, U.shape[0] - 1) * um.std(0, ddof=1) / math.sqrt(U.shape[0])
+        mean = um.mean(0)
+        out["metro_availability_ci95_low"] = ("metro", 1 - np.minimum(mean + half, 1.0),
+                                              {"units": "1", "long_name": "availability, 95% CI low"})
+        out["metro_availability_ci95_high"] = ("metro", 1 - np.maximum(mean - half, 0.0),
+                                               {"units": "1", "long_name": "availability, 95% CI high"})
     return out
 
 
@@ -201,7 +218,7 @@ def availability_analysis(scenario, method: str = "analytic", autonomy="L2", gua
     ds = _demand_dataset(system, u, lo, hi)
     ds["availability_analytic"] = ("demand", 1 - res["unavailability"],
                                    {"units": "1", "long_name": "availability (analytic)"})
-    ds = ds.merge(_metro(ds))
+    ds = ds.merge(_metro(ds, mc["per_replication"] if mc is not None else None))
     mttr = _mttr_by_class(system, res)
     classes = sorted(c for c in mttr if c != "overall")
     ds = ds.assign_coords(fault_class=classes)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ def _path(name: str):
     return dataset_path(f"ops/{name}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_table(name: str) -> pd.DataFrame:
     """One catalogue of ``datasets/ops`` (``autonomy_levels``, ``stages``, ``fault_classes``, ``guardrails``,
     ``attack_actions``) as a read-only DataFrame."""
@@ -438,7 +438,7 @@ def guardrail_effects(guardrails: tuple[str, ...], params: OpsParams) -> dict:
             "canary_catch": 1 - miss["push"] if canary else 0.0}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _high_impact_actions() -> tuple[str, ...]:
     t = load_table("attack_actions")
     return tuple(t.loc[t["high_impact"].astype(str).str.lower() == "true", "action"])
@@ -460,8 +460,11 @@ def build_chain(fault_class: str, domain: str, level: int, params: OpsParams, ef
     for k in list(times):
         if k[1] != "" and k[0] in STAGES + ("escalation", "oncall"):
             times[k] = (times[k][0], times[k][1])
-    return Chain(fault_class=fault_class, domain=domain, level=level, performer=level_performers(level),
+    performer = level_performers(level)
+    # where people decide (decision by human or human & system), human_in_loop adds no second approval
+    hitl = effects["hitl_share"] if performer[2] == "system" else 0.0
+    return Chain(fault_class=fault_class, domain=domain, level=level, performer=performer,
                  auto=tuple(float(row[f"auto_{s}"]) for s in STAGES), physical=str(row["physical"]).lower() == "true",
-                 extra_auto_h=effects["delay_h"], fpr=effects["fpr"], hitl_share=effects["hitl_share"],
+                 extra_auto_h=effects["delay_h"], fpr=effects["fpr"], hitl_share=hitl,
                  detect_h=detect_h, human_only_after=1 if fault_class == "attack" else 4,
                  off_hours=params.off_hours_share, times=times)

@@ -133,7 +133,7 @@ def workbench_component_kinds():
 def workbench_component_attributes():
     yield AttributeSpec("site", "ops_mtbf", "float", "h", 8748.0,
                         "Mean time between hardware failures of the site's node; default 8,748 h = Net2Plan "
-                        "(FIGURES-M2 1.1 [P]); range: > 0", min=0.0, exclusive="min")
+                        "(FIGURES-M2 1.1 [P]); inf = never fails; range: > 0", min=0.0, exclusive="min", infinite=True)
     yield AttributeSpec("site", "ops_mttr", "float", "h", 12.0,
                         "Physical repair time of the site's node hardware; default 12 h = Net2Plan [P]; range: >= 0",
                         min=0.0)
@@ -146,6 +146,9 @@ def workbench_component_attributes():
     yield AttributeSpec("agent", "ops_scope", "str", "", "",
                         "Elements the agent may act on: empty = its whole domain; 'province=NAME[|NAME]' or "
                         "'site=ID[|ID]' restrict it")
+    yield AttributeSpec("agent", "ops_actions", "str", "", "shut|misroute|drift|push",
+                        "Harmful actions the agent's permissions allow ('|'-separated of shut, misroute, drift, push; "
+                        "attack_actions.csv), or 'none' for a read-only agent")
     yield AttributeSpec("agent", "ops_exposure", "float", "1/d", float("nan"),
                         "Untrusted inputs the agent reads per day (NaN = ops_exposure_per_day); range: >= 0", min=0.0)
 

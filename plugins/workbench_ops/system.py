@@ -164,7 +164,8 @@ def _agents(scenario, sites: pd.Index) -> pd.DataFrame:
                        "level": a["autonomy_level"].values.astype(int),
                        "domain": a["ops_domain"].values.astype(str) if "ops_domain" in a else "ip",
                        "scope": a["ops_scope"].values.astype(str) if "ops_scope" in a else "",
-                       "exposure": a["ops_exposure"].values.astype(float) if "ops_exposure" in a else np.nan})
+                       "exposure": a["ops_exposure"].values.astype(float) if "ops_exposure" in a else np.nan,
+                       "actions": a["ops_actions"].values.astype(str) if "ops_actions" in a else "|".join(ACTIONS)})
     return df[df["role"] == "ops"].reset_index(drop=True)
 
 
@@ -431,7 +432,7 @@ def default_agents(base: Base, levels: dict, params: OpsParams) -> pd.DataFrame:
     scenario has no ``agent`` rows of role ``ops``); exposure ``ops_exposure_per_day``."""
     return pd.DataFrame({"agent": [f"ops-{d}" for d in DOMAINS], "role": "ops",
                          "level": [levels[d] for d in DOMAINS], "domain": list(DOMAINS), "scope": "",
-                         "exposure": params.exposure_per_day})
+                         "exposure": params.exposure_per_day, "actions": "|".join(ACTIONS)})
 
 
 #: who hands work to whom among the domain agents (tickets): assumed flows of a multi-domain NOC
@@ -574,7 +575,14 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
                 continue
             lv = int(row["level"])
             human_decides = level_performers(lv)[2] in ("human", "both")
+            allowed = {x.strip() for x in str(row.get("actions", "|".join(ACTIONS))).split("|") if x.strip()}
+            allowed.discard("none")
+            if allowed - set(ACTIONS):
+                raise OpsError(f"agent[{row['agent']}].ops_actions: unknown action(s) {sorted(allowed - set(ACTIONS))};"
+                               f" expected '|'-separated of {', '.join(ACTIONS)}")
             for a in ACTIONS:
+                if a not in allowed:
+                    continue
                 share = float(acts.loc[a, "share"])
                 # where people decide (L0-L3) they review every action: the human_in_loop guardrail adds nothing
                 miss = (eff["miss_no_hitl"][a] * (1 - human_review_catch(a))) if human_decides else eff["miss"][a]

@@ -1,0 +1,337 @@
+"""Ops plugin: closed forms of availability, protection, shared risk, autonomy chains, Monte Carlo, security.
+
+Hand calculations use the tabled defaults of ``datasets/ops`` (stage times, automation shares) and the
+scenario parameters' defaults; each test says which.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from workbench_ops.analyses import availability_analysis, security_analysis
+from workbench_ops.engine import (
+    analytic,
+    demand_downtime,
+    monte_carlo,
+    simulate_elements,
+    state_enumeration,
+    union_measure,
+)
+from workbench_ops.model import OpsError, OpsParams, build_chain, guardrail_effects, parse_guardrails, parse_levels
+from workbench_ops.system import H_PER_YEAR, build_base, build_system
+
+from workbench.errors import WorkbenchError
+from workbench.model import Scenario
+
+#: L0 restore chain without physical repair: all four stages by people (30 + 60 + 15 + 30 min, stages.csv)
+#: plus the on-call wait (30 min) outside working hours (14 of 24 h)
+L0_CHAIN_H = (30 + 60 + 15 + 30) / 60 + 14 / 24 * 0.5
+QUIET = {"software_fault_rate": 0.0, "change_rate": 0.0}      # only fibre cuts (sites never fail: ops_mtbf inf)
+
+
+def scenario(links, demands, srg=None, sites=("a", "b", "c")):
+    """Sites on a line of longitudes; links (src, dst, length km); demands (src, dst, protection)."""
+    st = [{"id": s, "tier": "pop", "lon": 100 + i, "lat": 30.0, "ops_mtbf": math.inf} for i, s in enumerate(sites)]
+    lk = [{"id": f"{a}-{b}", "src": a, "dst": b, "length": km, "ops_srg": (srg or {}).get(f"{a}-{b}", "")}
+          for a, b, km in links]
+    dm = [{"id": f"d{i}", "src": a, "dst": b, "traffic": 1e9, "protection": p, "people": 1000}
+          for i, (a, b, p) in enumerate(demands)]
+    return Scenario.from_tables({"site": st, "link": lk, "demand": dm}, name="ops-test")
+
+
+def fibre_a(km, level=0, rate=2.13):
+    """Availability of a fibre of ``km`` at the default cut rate: 1 / (1 + lambda R)."""
+    lam = rate * km / 1000 / H_PER_YEAR
+    R = {0: L0_CHAIN_H}[level] + 12.0
+    return 1 / (1 + lam * R), lam, R
+
+
+def test_l0_chain_is_the_hand_sum_and_higher_levels_restore_faster():
+    p = OpsParams()
+    assert build_chain("fibre_cut", "transport", 0, p).mean() == pytest.approx(L0_CHAIN_H, rel=1e-12)
+    # L4: system awareness 2 min (0.99), analysis 5 min (0.9), decision 1 min (0.9), execution 2 min (0.9),
+    # else escalation 15 min and people with the system's tools from that stage on
+    sw = [build_chain("software", "ip", lv, p).mean() for lv in range(6)]
+    assert all(b <= a + 1e-12 for a, b in zip(sw, sw[1:]))          # never slower with more autonomy
+    assert sw[4] < 0.5 * sw[0]
+
+
+def test_one_repairable_element_is_mtbf_over_mtbf_plus_mttr():
+    sc = scenario([("a", "b", 1000.0)], [("a", "b", "none")], sites=("a", "b"))
+    ds = availability_analysis(sc, autonomy="L0", params=QUIET)
+    A, lam, R = fibre_a(1000.0)
+    mtbf = 1 / lam
+    assert float(ds["availability"].sel(demand="d0")) == pytest.approx(mtbf / (mtbf + R), rel=1e-12)
+    assert float(ds["mttr_h"].sel(fault_class="fibre_cut")) == pytest.approx(R, rel=1e-12)
+    assert float(ds["downtime_min_per_year"].sel(demand="d0")) == pytest.approx((1 - A) * 525_960, rel=1e-12)
+
+
+def test_series_multiplies():
+    sc = scenario([("a", "b", 300.0), ("b", "c", 700.0)], [("a", "c", "none")])
+    ds = availability_analysis(sc, autonomy="L0", params=QUIET)
+    assert float(ds["availability"].sel(demand="d0")) == pytest.approx(fibre_a(300)[0] * fibre_a(700)[0], rel=1e-12)
+
+
+def triangle(protection, srg=None):
+    # a-c direct (500 km) is the working path, a-b-c (400 + 400 km) the backup
+    return scenario([("a", "b", 400.0), ("b", "c", 400.0), ("a", "c", 500.0)], [("a", "c", protection)], srg=srg)
+
+
+def test_one_plus_one_is_parallel_plus_switching_seconds():
+    ds = availability_analysis(triangle("1+1"), autonomy="L0", params=QUIET)
+    Aw, lam_w, Rw = fibre_a(500)
+    Ab = fibre_a(400)[0] ** 2
+    t = 0.05 / 3600                                                   # 50 ms switch (G.873.1)
+    u_par = (1 - Aw) * (1 - Ab)
+    u_sw = Aw * lam_w * Ab * Rw * (1 - math.exp(-t / Rw))
+    u = 1 - float(ds["availability"].sel(demand="d0"))
+    assert u == pytest.approx(u_par + u_sw, rel=1e-9)
+    # the switch itself costs seconds a year (about 1.07 cuts/yr x 50 ms), the unprotected path hours
+    assert u_sw * H_PER_YEAR * 3600 == pytest.approx(2.13 * 0.5 * Aw * Ab * 0.05, rel=1e-3)
+    assert u_sw * H_PER_YEAR * 3600 < 0.1
+    unprot = availability_analysis(triangle("none"), autonomy="L0", params={**QUIET, "change_rate": 0.0},
+                                   demands="scenario")
+    assert (1 - Aw) * H_PER_YEAR > 10                                 # > 10 h/yr on the working path alone
+    assert float(unprot["downtime_min_per_year"].sel(demand="d0")) > 60 * u * H_PER_YEAR
+
+
+def test_shared_risk_group_caps_a_diverse_pair():
+    srg = {"a-c": "bridge", "b-c": "bridge"}
+    ds = availability_analysis(triangle("1+1", srg), autonomy="L0", params=QUIET)
+    base = build_base(triangle("1+1", srg), params=OpsParams(**QUIET))
+    assert base.backup_kind[0] == "node-disjoint"       # no SRG-disjoint path exists
+    Asrg = 1 / (1 + 0.5 / H_PER_YEAR * (L0_CHAIN_H + 12.0))          # ops_srg_rate 0.5/yr, ops_srg_mttr 12 h
+    a = float(ds["availability"].sel(demand="d0"))
+    assert a <= Asrg
+    Aw, Ab = fibre_a(500)[0], fibre_a(400)[0] ** 2
+    assert a == pytest.approx(Asrg * (1 - (1 - Aw) * (1 - Ab)), rel=1e-6)
+    # without the shared group the same pair is far more available
+    free = float(availability_analysis(triangle("1+1"), autonomy="L0", params=QUIET)["availability"].sel(demand="d0"))
+    assert 1 - free < 0.05 * (1 - a)
+
+
+def test_analytic_matches_state_enumeration():
+    p = OpsParams(software_fault_rate=0.0, change_rate=0.0, protection_switch_ms=0.0, restoration_s=0.0)
+    sc = scenario([("a", "b", 400.0), ("b", "c", 400.0), ("a", "c", 500.0)],
+                  [("a", "c", "1+1"), ("a", "b", "restoration"), ("b", "c", "1+1")], srg={"a-b": "duct"})
+    base = build_base(sc, params=p)
+    sys_ = build_system(base, "L1", (), p, attacks=False)
+    sys_ = sys_.subsystem(sys_.rate_per_h > 0)
+    np.testing.assert_allclose(analytic(sys_)["unavailability"], state_enumeration(sys_), rtol=1e-9)
+
+
+def test_union_measure_closed_form():
+    g = np.array([0, 0, 0, 1, 1])
+    s = np.array([0.0, 1.0, 5.0, 2.0, 2.5])
+    e = np.array([2.0, 3.0, 6.0, 4.0, 3.0])
+    m, mg, ms, me = union_measure(g, s, e, 3, 10.0, return_merged=True)
+    np.testing.assert_allclose(m, [4.0, 2.0, 0.0])
+    np.testing.assert_array_equal(mg, [0, 0, 1])
+    np.testing.assert_allclose(ms, [0.0, 5.0, 2.0])
+    np.testing.assert_allclose(me, [3.0, 6.0, 4.0])
+
+
+@pytest.mark.parametrize("protection", ["none", "1+1", "restoration"])
+def test_monte_carlo_interval_covers_analytic(protection):
+    # failure-rich: 60 cuts per 1,000 km-year so that 20 x 10 years pin the availability down
+    params = {**QUIET, "fibre_cut_rate": 60.0}
+    sc = triangle(protection)
+    ds = availability_analysis(sc, method="monte-carlo", autonomy="L3", params=params, years=10, replications=20,
+                               seed=3)
+    an = float(ds["availability_analytic"].sel(demand="d0"))
+    lo, hi = float(ds["availability_ci95_low"].sel(demand="d0")), float(ds["availability_ci95_high"].sel(demand="d0"))
+    assert lo <= an <= hi
+    assert hi - lo < 0.2 * (1 - an) + 1e-6                          # the interval is informative
+    mttr = ds["mttr_h"].sel(fault_class="fibre_cut")
+    assert float(ds["mttr_h_simulated"].sel(fault_class="fibre_cut")) == pytest.approx(float(mttr), rel=0.03)
+
+
+def test_same_seed_same_result_and_seeds_differ():
+    sc = triangle("none")
+    p = OpsParams(**QUIET, fibre_cut_rate=30.0)
+    sys_ = build_system(build_base(sc, params=p), "L2", (), p, attacks=False)
+    a = monte_carlo(sys_, years=5, replications=4, seed=11)["per_replication"]
+    b = monte_carlo(sys_, years=5, replications=4, seed=11)["per_replication"]
+    c = monte_carlo(sys_, years=5, replications=4, seed=12)["per_replication"]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.slow
+def test_same_seed_same_result_on_dask():
+    distributed = pytest.importorskip("distributed")
+    sc = triangle("restoration")
+    p = OpsParams(**QUIET, fibre_cut_rate=30.0)
+    sys_ = build_system(build_base(sc, params=p), "L2", (), p, attacks=False)
+    serial = monte_carlo(sys_, years=5, replications=4, seed=5)["per_replication"]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+            distributed.Client(cl) as client:
+        par = monte_carlo(sys_, years=5, replications=4, seed=5, client=client)["per_replication"]
+    np.testing.assert_array_equal(serial, par)
+
+
+def test_restoration_window_is_exact_in_simulation():
+    """A 1 h outage of the working path with the backup up costs exactly the restoration time."""
+    p = OpsParams(**QUIET, restoration_s=90.0)
+    sys_ = build_system(build_base(triangle("restoration"), params=p), "L2", (), p, attacks=False)
+    from workbench_ops.engine import Intervals
+
+    ac = int(np.flatnonzero(sys_.element_id == "link:a-c")[0])
+    ab = int(np.flatnonzero(sys_.element_id == "link:a-b")[0])
+    iv = Intervals(np.array([ac, ac, ab]), np.array([10.0, 100.0, 100.2]), np.array([11.0, 102.0, 100.5]))
+    down, outages = demand_downtime(sys_, iv, 1000.0, np.random.default_rng(0))
+    # first outage: 90 s; second: 90 s of switching, then the backup fails 0.2 h in for 0.3 h (0.025 h of it
+    # already inside the switch window) -> 0.025 + 0.3 - 0.025 = 0.3 h
+    assert outages[0] == 2
+    assert down[0] == pytest.approx(90 / 3600 + 90 / 3600 + 0.3 - 0.0, abs=1e-12)
+
+
+def test_editing_a_link_changes_the_answer():
+    sc = scenario([("a", "b", 300.0), ("b", "c", 700.0)], [("a", "c", "none")])
+    before = float(availability_analysis(sc, autonomy="L2", params=QUIET)["availability"].sel(demand="d0"))
+    longer = sc.with_rows("link", [{"id": "b-c", "src": "b", "dst": "c", "length": 1400.0}], replace=True)
+    after = float(availability_analysis(longer, autonomy="L2", params=QUIET)["availability"].sel(demand="d0"))
+    assert after < before
+
+
+def test_china_l4_beats_l2_and_reports_every_fault_class():
+    import workbench as wb
+
+    sc = wb.load_scenario("china-edwc")
+    base = build_base(sc)
+    l2 = availability_analysis(sc, autonomy="L2", base=base)
+    l4 = availability_analysis(sc, autonomy="L4", base=base)
+    assert float(l4["availability_mean"]) > float(l2["availability_mean"])
+    assert float(l4["operator_hours_per_year"]) < float(l2["operator_hours_per_year"])
+    for c in ("fibre_cut", "node_hw", "software", "change"):
+        assert float(l4["mttr_h"].sel(fault_class=c)) <= float(l2["mttr_h"].sel(fault_class=c)) + 1e-9
+    assert l2.sizes["metro"] > 300 and l2.sizes["demand"] == base.demand_ids.size
+    s = json.loads(l2.attrs["summary_json"])
+    assert {"overall", "fibre_cut", "node_hw", "software", "change"} <= set(s["mean_time_to_restore_h"])
+
+
+# ------------------------------------------------------------------------------------------- security
+
+def test_p_compromise_hand_calculation():
+    sc = triangle("none")
+    ds = security_analysis(sc, autonomy="L4", guardrails=["none", "tool_filtering"])
+    lam = 4 * 200 * 365 * 1e-5 * 0.24              # four domain agents, defaults of the ops_* parameters
+    assert float(ds["p_compromise"].sel(guardrail_set="none")) == pytest.approx(1 - math.exp(-lam), rel=1e-12)
+    lam_tf = lam * 0.43                             # tool filtering: ASR x 0.43 (7.5% / 17.6%, LlamaFirewall)
+    assert float(ds["p_compromise"].sel(guardrail_set="tool_filtering")) == pytest.approx(1 - math.exp(-lam_tf),
+                                                                                         rel=1e-12)
+
+
+def test_guardrails_cut_damage_and_people_in_the_loop_add_nothing_where_people_decide():
+    sc = triangle("none")
+    l4 = security_analysis(sc, autonomy="L4")
+    none = float(l4["expected_damage"].sel(guardrail_set="none"))
+    assert none > 0
+    for g in l4["guardrail_set"].values:
+        if g != "none":
+            assert float(l4["expected_damage"].sel(guardrail_set=g)) <= none
+    assert float(l4["expected_damage"].sel(guardrail_set="all")) < 0.1 * none
+    assert float(l4["expected_damage"].sel(guardrail_set="human_in_loop")) < none
+    l2 = security_analysis(sc, autonomy="L2", guardrails=["none", "human_in_loop"])
+    assert float(l2["expected_damage"].sel(guardrail_set="human_in_loop")) == pytest.approx(
+        float(l2["expected_damage"].sel(guardrail_set="none")), rel=1e-12)
+    # people deciding at L2 catch what L4 lets through
+    assert float(l2["expected_damage"].sel(guardrail_set="none")) < none
+
+
+def test_blast_radius_caps_what_an_agent_touches():
+    p = OpsParams(**QUIET)
+    base = build_base(triangle("none"), params=p)
+    free = build_system(base, "L4", (), p)
+    capped = build_system(base, "L4", ("blast_radius",), p)
+    shut = [i for i, e in enumerate(free.element_id) if e.endswith(":shut")]
+    assert max(free.cover[:, i].nnz for i in shut) == 3                 # all three links in scope
+    shut_c = [i for i, e in enumerate(capped.element_id) if e.endswith(":shut")]
+    assert max(capped.cover[:, i].nnz for i in shut_c) == 2             # reach_cap 2 (guardrails.csv)
+
+
+def test_adaptive_attacker_weakens_detector_guardrails_only():
+    p = OpsParams()
+    static = guardrail_effects(("two_agent_approval", "intent_verification"), p)
+    adaptive = guardrail_effects(("two_agent_approval", "intent_verification"), p.replace(adaptive_attacker=1.0))
+    # intent verification is deterministic (kept); two-agent approval is a detector (keeps 10%)
+    assert static["miss"]["shut"] == pytest.approx((1 - 0.6) * (1 - 0.76))
+    assert adaptive["miss"]["shut"] == pytest.approx((1 - 0.6) * (1 - 0.076))
+
+
+def test_guardrail_delays_slow_legitimate_remediation():
+    p = OpsParams()
+    plain = build_chain("software", "ip", 4, p).mean()
+    slowed = build_chain("software", "ip", 4, p, guardrail_effects(("human_in_loop",), p)).mean()
+    assert slowed > plain
+
+
+# ------------------------------------------------------------------------------------------- input
+
+def test_bad_inputs_name_what_was_expected():
+    with pytest.raises(OpsError, match="unknown guardrail 'nope'"):
+        parse_guardrails("nope")
+    with pytest.raises(OpsError, match="expected 0-5"):
+        parse_levels("L7")
+    with pytest.raises(OpsError, match="unknown domain"):
+        parse_levels("optical=3")
+    with pytest.raises(WorkbenchError, match=r"demand\[d0\]\.protection"):
+        scenario([("a", "b", 10.0)], [("a", "b", "2+2")], sites=("a", "b"))
+    with pytest.raises(OpsError, match="method"):
+        availability_analysis(triangle("none"), method="exact")
+
+
+def test_cli_json_keys(capsys):
+    from workbench.cli import main
+
+    assert main(["ops", "--autonomy", "L4", "--guardrails", "all", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    d = out["demands"][0]
+    assert {"id", "availability", "ci95", "downtime_min_per_year"} <= set(d)
+    assert "overall" in out["mean_time_to_restore_h"] and "fibre_cut" in out["mean_time_to_restore_h"]
+    assert {"none", "all", "blast_radius"} <= set(out["security"])
+    assert {"availability", "expected_damage", "p_compromise"} <= set(out["security"]["all"])
+
+
+def test_read_only_agent_does_no_harm_and_scope_limits_reach():
+    base_sc = triangle("none")
+    agents = [{"id": "reader", "role": "ops", "autonomy_level": 4, "ops_domain": "transport", "ops_actions": "none"},
+              {"id": "writer", "role": "ops", "autonomy_level": 4, "ops_domain": "transport", "ops_actions": "shut",
+               "ops_scope": "site=b"}]
+    sc = base_sc.with_rows("agent", agents)
+    p = OpsParams(**QUIET)
+    sys_ = build_system(build_base(sc, params=p), "L4", (), p)
+    harmful = [e for e in sys_.element_id if e.startswith("attack:")]
+    assert harmful == ["attack:writer:shut"]                        # the reader has no harmful action
+    i = int(np.flatnonzero(sys_.element_id == "attack:writer:shut")[0])
+    touched = sorted(sys_.base.link_ids[sys_.cover[:, i].nonzero()[0]])
+    assert touched == ["a-b", "b-c"]                                # links with an end in its scope (site b)
+
+
+def test_compute_faults_and_metro_interval():
+    import workbench as wb
+
+    sc = wb.load_scenario("china-edwc")
+    base = build_base(sc)
+    ds = availability_analysis(sc, autonomy="L4", base=base, method="monte-carlo", years=2, replications=3)
+    chips = ds["chips"].values
+    np.testing.assert_allclose(ds["chip_failures_per_year"].values, chips * 1.206e-5 * H_PER_YEAR)
+    assert (ds["metro_availability_ci95_low"] <= ds["metro_availability_ci95_high"]).all()
+    # transceivers come from the optical plugin's fabric counts where a preset packs the chips
+    assert float(ds["transceivers"].sum()) > 0
+
+
+def test_simulated_history_respects_the_horizon():
+    p = OpsParams(**QUIET, fibre_cut_rate=500.0)
+    sys_ = build_system(build_base(triangle("none"), params=p), "L2", (), p, attacks=False)
+    iv = simulate_elements(sys_, 1000.0, np.random.default_rng(0))
+    assert iv.element.size > 50
+    assert (iv.start < 1000.0).all() and (iv.end <= 1000.0).all() and (iv.end > iv.start).all()
+    # intervals of one element never overlap (alternating renewal)
+    for e in np.unique(iv.element):
+        s, t = iv.start[iv.element == e], iv.end[iv.element == e]
+        o = np.argsort(s)
+        assert (s[o][1:] >= t[o][:-1]).all()
