@@ -65,7 +65,7 @@ def run(args) -> int:
     if chosen and chosen not in sets:
         sets.append(chosen)
     sec = security_analysis(sc, autonomy=args.autonomy, guardrails=sets, method=args.method,
-                            years=max(int(args.years * args.replications), 100), seed=args.seed, params=params,
+                            years=max(int(args.years * args.replications), 1000), seed=args.seed, params=params,
                             base=base)
     a = json.loads(av.attrs["summary_json"])
     s = json.loads(sec.attrs["summary_json"])

@@ -112,28 +112,46 @@ class Intervals:
     end: np.ndarray
 
 
+#: cycles drawn per element per round of :func:`simulate_elements` are capped so that a round holds at most
+#: this many draws (memory: ~6 arrays of 8 bytes each)
+BLOCK_DRAWS = 2_000_000
+
+
 def simulate_elements(system: FaultSystem, horizon_h: float, rng) -> Intervals:
     """Down intervals of every element over ``[0, horizon_h)``, all elements starting up.
 
-    One vectorised step per failure cycle: draw the next up time of every still-active element, then its
-    restore time (from its chain, at the failure's hour of the day)."""
+    Rounds of ``K`` failure cycles for every still-active element: the up times, the restore times without
+    the on-call wait, the people flags and the on-call waits of all ``K`` cycles are drawn at once (one
+    vectorised call per restore chain); a short loop over the ``K`` cycles then places them in time (the
+    on-call wait applies where the failure falls outside working hours) across all elements at once."""
     lam = system.rate_per_h
     active = np.flatnonzero(lam > 0)
     t = np.zeros(lam.size)
     els, sts, ens = [], [], []
+    start_h = system.params.work_start_h
+    span = 24.0 * (1.0 - system.params.off_hours_share)
     while active.size:
-        s = t[active] + rng.exponential(1.0, active.size) / lam[active]
-        alive = s < horizon_h
-        active, s = active[alive], s[alive]
-        if not active.size:
-            break
-        r = system.sample_restore(active, s, rng)
-        e = s + r
-        els.append(active)
-        sts.append(s)
-        ens.append(np.minimum(e, horizon_h))
-        t[active] = e
-        active = active[e < horizon_h]
+        # enough cycles for the busiest element to finish, within the memory cap
+        need = (horizon_h - t[active]) * lam[active] * (1 + 1e-9)
+        k = int(np.clip(np.ceil(need.max() * 1.2 + 4), 4, max(4, BLOCK_DRAWS // active.size)))
+        up = rng.exponential(1.0, (active.size, k)) / lam[active][:, None]
+        base, human, oncall = system.sample_restore_parts(np.repeat(active[:, None], k, 1), rng)
+        cur = t[active].copy()
+        alive = np.ones(active.size, bool)
+        for j in range(k):
+            s = cur + up[:, j]
+            alive &= s < horizon_h
+            if not alive.any():
+                break
+            off = ((s - start_h) % 24.0) >= span
+            e = s + base[:, j] + np.where(human[:, j] & off, oncall[:, j], 0.0)
+            els.append(active[alive])
+            sts.append(s[alive])
+            ens.append(np.minimum(e[alive], horizon_h))
+            cur = np.where(alive, e, cur)
+            alive &= e < horizon_h
+        t[active] = cur
+        active = active[alive]
     if not els:
         z = np.zeros(0)
         return Intervals(np.zeros(0, np.int64), z, z)
@@ -194,19 +212,46 @@ def union_measure(group, start, end, n_groups: int, horizon_h: float, return_mer
     return meas, g[starts], m_start, m_end
 
 
-def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng):
+def split_periods(group, start, end, period_h: float, n_groups: int):
+    """Cut intervals at multiples of ``period_h``; each piece's group becomes ``group + n_groups x period``."""
+    y0 = np.floor(start / period_h).astype(np.int64)
+    y1 = np.maximum(np.ceil(end / period_h).astype(np.int64) - 1, y0)
+    count = y1 - y0 + 1
+    idx = np.repeat(np.arange(group.size), count)
+    k = np.arange(idx.size) - np.repeat(np.cumsum(count) - count, count)
+    y = y0[idx] + k
+    s = np.maximum(start[idx], y * period_h)
+    e = np.minimum(end[idx], (y + 1) * period_h)
+    keep = e > s
+    return (group[idx] + n_groups * y)[keep], s[keep], e[keep]
+
+
+def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, period_h: float | None = None):
     """Downtime of every demand [h] over the horizon from the elements' down intervals, and the number of
-    working-path outages."""
+    working-path outages.
+
+    With ``period_h`` the downtime is returned per period (``n_periods x n_demands``, e.g. per simulated
+    year): outages and switch windows are found on the whole timeline, then every interval set is cut at
+    the period boundaries before it is measured (no outage is restarted at a boundary)."""
     n = system.W.shape[0]
     gw, sw, ew = _gather(system.W, iv)
     uw, mg, ms, me = union_measure(gw, sw, ew, n, horizon_h, return_merged=True)
     outages = np.bincount(mg, minlength=n)
     has_b = system.switch_kind != "none"
+    n_per = 1 if period_h is None else int(math.ceil(horizon_h / period_h - 1e-9))
+
+    def measure(g, s_, e_):
+        if period_h is None:
+            return union_measure(g, s_, e_, n, horizon_h)
+        g2_, s2_, e2_ = split_periods(g, s_, e_, period_h, n)
+        return union_measure(g2_, s2_, e2_, n * n_per, horizon_h).reshape(n_per, n)
+
     if not has_b.any():
-        return uw, outages
+        return (uw if period_h is None else measure(gw, sw, ew)), outages
     gb, sb, eb = _gather(system.B, iv)
-    ub = union_measure(gb, sb, eb, n, horizon_h)
-    uwb = union_measure(np.concatenate([gw, gb]), np.concatenate([sw, sb]), np.concatenate([ew, eb]), n, horizon_h)
+    uw = uw if period_h is None else measure(gw, sw, ew)
+    ub = measure(gb, sb, eb)
+    uwb = measure(np.concatenate([gw, gb]), np.concatenate([sw, sb]), np.concatenate([ew, eb]))
     both = uw + ub - uwb                                   # |W down and B down|
     # switch windows of the working path's outages
     t = system.switch_h[mg]
@@ -217,8 +262,8 @@ def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng):
     sel = has_b[mg]
     g2, s2 = mg[sel], ms[sel]
     e2 = np.minimum(s2 + t[sel], me[sel])
-    win = np.bincount(g2, weights=e2 - s2, minlength=n)
-    u_rb = union_measure(np.concatenate([g2, gb]), np.concatenate([s2, sb]), np.concatenate([e2, eb]), n, horizon_h)
+    win = measure(g2, s2, e2)                              # windows never overlap within a demand
+    u_rb = measure(np.concatenate([g2, gb]), np.concatenate([s2, sb]), np.concatenate([e2, eb]))
     win_and_b = win + ub - u_rb
     down = np.where(has_b, both + win - win_and_b, uw)
     return np.maximum(down, 0.0), outages

@@ -314,10 +314,16 @@ class Chain:
 
     def sample(self, rng, tod_h: np.ndarray) -> np.ndarray:
         """Restore times [h] (without the physical repair) of incidents starting at hours of the day ``tod_h``."""
-        n = tod_h.size
+        base, human, oncall = self.sample_parts(rng, tod_h.size)
+        return base + np.where(human & self._is_off(tod_h), oncall, 0.0)
+
+    def sample_parts(self, rng, n: int):
+        """``n`` incidents' restore times split into what does not depend on the hour of the day: the time
+        without any on-call wait [h], whether people are involved, and the on-call wait they would add
+        outside working hours [h]. ``base + (human and off-hours) x oncall`` is :meth:`sample`."""
         if n == 0:
-            return np.zeros(0)
-        off = self._is_off(tod_h)
+            z = np.zeros(0)
+            return z, np.zeros(0, bool), z
         # escalation point of each incident
         esc = np.full(n, 4)
         undecided = np.ones(n, bool)
@@ -366,9 +372,11 @@ class Chain:
             total[idx[hi]] += _lognormal(rng, *t_dec, int(hi.sum()))
             human[idx[fp | hi]] = True
         t_on, cv_on = self.times[("oncall", "human")]
-        wait = human & off
-        total[wait] += _lognormal(rng, t_on, cv_on, int(wait.sum()))
-        return total
+        return total, human, _lognormal(rng, t_on, cv_on, n)
+
+    def is_off(self, tod_h) -> np.ndarray:
+        """Whether each hour of the day is outside the working hours of operations staff."""
+        return self._is_off(np.asarray(tod_h, float))
 
     def _is_off(self, tod_h):
         share = self.off_hours

@@ -415,6 +415,26 @@ class FaultSystem:
             out[has] += rng.lognormal(np.log(phys[has]) - s2 / 2, math.sqrt(s2))
         return out
 
+    def sample_restore_parts(self, elem: np.ndarray, rng):
+        """For failures of elements ``elem`` (any shape): restore time without the on-call wait [h] (physical
+        repair included), whether people are involved, and the on-call wait outside working hours [h]."""
+        shape = elem.shape
+        flat = elem.ravel()
+        base = np.empty(flat.size)
+        human = np.zeros(flat.size, bool)
+        oncall = np.zeros(flat.size)
+        ci = self.chain_index[flat]
+        for c in np.unique(ci):
+            sel = np.flatnonzero(ci == c)
+            base[sel], human[sel], oncall[sel] = self.chains[c].sample_parts(rng, sel.size)
+        phys = self.phys_h[flat]
+        has = phys > 0
+        if has.any():
+            cv = self.params.repair_cv
+            s2 = math.log1p(cv * cv)
+            base[has] += rng.lognormal(np.log(phys[has]) - s2 / 2, math.sqrt(s2))
+        return base.reshape(shape), human.reshape(shape), oncall.reshape(shape)
+
     def subsystem(self, keep: np.ndarray) -> FaultSystem:
         """The same system with only the elements where ``keep`` (others never fail)."""
         rate = np.where(keep, self.rate_per_h, 0.0)
