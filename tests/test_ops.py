@@ -356,3 +356,22 @@ def test_downtime_per_period_adds_up_to_the_whole():
         per, _ = demand_downtime(sys_, iv, 5 * H_PER_YEAR, np.random.default_rng(2), period_h=H_PER_YEAR)
         assert per.shape == (5, 1)
         np.testing.assert_allclose(per.sum(0), whole, rtol=1e-9)
+
+
+def test_scenario_file_with_demands_srgs_and_a_scoped_agent(scenarios_dir):
+    import workbench as wb
+
+    sc = wb.load_scenario(scenarios_dir / "ops-ring" / "scenario.yaml")
+    assert float(sc["demand"]["traffic"].sel(demand="a-c")) == 10e9          # Gbit/s in the header -> bit/s
+    assert sc.parameters["ops_fibre_mttr"] == 8.0
+    base = build_base(sc)
+    # a-c: working a-b-c (250 km) or a-d-c (235 km): a-d-c is shorter; b-c shares the bridge with d-a, so
+    # no SRG-disjoint backup exists and the backup a-b-c is node-disjoint only
+    assert base.backup_kind.tolist() == ["node-disjoint", "node-disjoint"]
+    ds = availability_analysis(sc, autonomy="L3")
+    bridge = build_system(base, "L3", (), OpsParams.from_scenario(sc), attacks=False)
+    assert "srg:bridge-7" in bridge.element_id and "srg:grid-feed-1" in bridge.element_id
+    A_bridge = float(bridge.availability()[bridge.element_id == "srg:bridge-7"][0])
+    assert (ds["availability"] <= A_bridge).all()                           # both demands cross the bridge
+    sec = security_analysis(sc, autonomy="L4", guardrails=["none"])
+    assert float(sec["p_compromise"].sel(guardrail_set="none")) == pytest.approx(1 - math.exp(-50 * 365 * 1e-5 * 0.24), rel=1e-12)
