@@ -375,3 +375,19 @@ def test_scenario_file_with_demands_srgs_and_a_scoped_agent(scenarios_dir):
     assert (ds["availability"] <= A_bridge).all()                           # both demands cross the bridge
     sec = security_analysis(sc, autonomy="L4", guardrails=["none"])
     assert float(sec["p_compromise"].sel(guardrail_set="none")) == pytest.approx(1 - math.exp(-50 * 365 * 1e-5 * 0.24), rel=1e-12)
+
+
+def test_study_objectives_equal_the_security_analysis():
+    from workbench_ops import study
+
+    sc = triangle("none")
+    space = study.build_space(sc, params=QUIET)
+    assert space.n_var == 4 + 6
+    X = np.array([[4, 4, 4, 4, 0, 0, 0, 0, 0, 0], [2, 2, 2, 2, 1, 1, 1, 1, 1, 1]], float)
+    d = space.decode(space.context, X)
+    assert d[1][1] == parse_guardrails("all")
+    sec = security_analysis(sc, autonomy="L4", guardrails=["none"], params=QUIET)
+    sec = sec.sel(guardrail_set="none")
+    assert study.unavailability(space.context, d)[0] == pytest.approx(1 - float(sec["availability"]), rel=1e-12)
+    assert study.damage(space.context, d)[0] == pytest.approx(float(sec["expected_damage"]), rel=1e-12)
+    assert study.cost(space.context, d)[0] == pytest.approx(float(sec["operating_cost"]), rel=1e-12)

@@ -184,9 +184,15 @@ class OpsParams:
 
 # ------------------------------------------------------------------------------------------- chains
 
-def _stage_table() -> dict[tuple[str, str], tuple[float, float]]:
+@cache
+def _stage_items() -> tuple:
     st = load_table("stages")
-    return {(r.stage, r.performer): (float(r.time_min) / 60.0, float(r.cv)) for r in st.itertuples()}
+    return tuple(((r.stage, r.performer), (float(r.time_min) / 60.0, float(r.cv))) for r in st.itertuples())
+
+
+def _stage_table() -> dict[tuple[str, str], tuple[float, float]]:
+    """(stage, performer) -> (mean time [h], coefficient of variation), a fresh dict."""
+    return dict(_stage_items())
 
 
 def _lognormal(rng, mean, cv, size):
@@ -389,6 +395,7 @@ class Chain:
         return ((tod_h - start) % 24.0) >= (1 - share) * 24.0
 
 
+@cache
 def level_performers(level: int) -> tuple[str, ...]:
     t = load_table("autonomy_levels")
     row = t[t["level"] == level]
@@ -397,12 +404,13 @@ def level_performers(level: int) -> tuple[str, ...]:
     return tuple(str(row.iloc[0][s]) for s in STAGES)
 
 
-def fault_class_row(name: str):
+@cache
+def fault_class_row(name: str) -> dict:
     t = load_table("fault_classes")
     row = t[t["fault_class"] == name]
     if row.empty:
         raise OpsError(f"unknown fault class {name!r}; expected one of {', '.join(t['fault_class'])}")
-    return row.iloc[0]
+    return row.iloc[0].to_dict()
 
 
 def guardrail_effects(guardrails: tuple[str, ...], params: OpsParams) -> dict:
@@ -452,6 +460,7 @@ def _high_impact_actions() -> tuple[str, ...]:
     return tuple(t.loc[t["high_impact"].astype(str).str.lower() == "true", "action"])
 
 
+@cache
 def human_review_catch(action: str) -> float:
     """Catch of a person reviewing an agent's proposed action (the human_in_loop row, all actions)."""
     g = load_table("guardrails").set_index("guardrail")

@@ -3,7 +3,7 @@
 Variables: ``level_transport``, ``level_ip``, ``level_dc``, ``level_radio`` (integers 0-5) and one 0/1
 variable per guardrail of ``datasets/ops/guardrails.csv``. The context holds the scenario's demands and
 paths (:class:`workbench_ops.system.Base`, built once on the client) and the ``ops_*`` parameters; each
-candidate builds its fault system (manipulated agents included) and runs the analytic engine (~30 ms on
+candidate builds its fault system (manipulated agents included) and runs the analytic engine (~15 ms on
 china-edwc). The three objectives of one candidate share one evaluation (memoised per process).
 
 Objectives: ``ops_unavailability`` [1] (1 - traffic-weighted availability), ``ops_cost`` [CNY/a] (people

@@ -519,23 +519,34 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
         cov_c.extend([k] * comps.size)
         return k
 
-    # fibre of every link
-    link_rate = params.fibre_cut_rate * base.link_km / 1000.0 / H_PER_YEAR
-    for i in range(nl):
-        add(f"link:{base.link_ids[i]}", "fibre_cut", "transport", link_rate[i], params.fibre_mttr,
-            chain("fibre_cut", "transport"), [i])
-    # site nodes: hardware and software
-    for j in range(ns):
-        d = site_dom[j]
-        add(f"site:{base.site_ids[j]}:hw", "node_hw", d, 1.0 / base.site_mtbf_h[j] if base.site_mtbf_h[j] > 0 else 0.0,
-            base.site_mttr_h[j], chain("node_hw", d), [nl + j])
-        add(f"site:{base.site_ids[j]}:sw", "software", d, params.software_fault_rate / H_PER_YEAR, 0.0,
-            chain("software", d), [nl + j])
-    # radio access of sites used as radio entry points
+    # one element per component, added as whole arrays: each link's fibre, each site's node hardware and
+    # software, the radio network of each access site that is a radio entry point
     radio_sites = np.unique(base.demand_src[base.radio])
-    for j in radio_sites:
-        add(f"radio:{base.site_ids[j]}", "software", "radio", params.radio_fault_rate / H_PER_YEAR, 0.0,
-            chain("software", "radio"), [nl + ns + j])
+    blocks = []
+    link_rate = params.fibre_cut_rate * base.link_km / 1000.0 / H_PER_YEAR
+    blocks.append((np.char.add("link:", base.link_ids.astype(str)), "fibre_cut", np.full(nl, "transport"), link_rate,
+                   np.full(nl, params.fibre_mttr), np.arange(nl)))
+    with np.errstate(divide="ignore"):
+        hw_rate = np.where(base.site_mtbf_h > 0, 1.0 / base.site_mtbf_h, 0.0)
+    sid = base.site_ids.astype(str)
+    blocks.append((np.char.add(np.char.add("site:", sid), ":hw"), "node_hw", site_dom, hw_rate, base.site_mttr_h,
+                   nl + np.arange(ns)))
+    blocks.append((np.char.add(np.char.add("site:", sid), ":sw"), "software", site_dom,
+                   np.full(ns, params.software_fault_rate / H_PER_YEAR), np.zeros(ns), nl + np.arange(ns)))
+    blocks.append((np.char.add("radio:", sid[radio_sites]), "software", np.full(radio_sites.size, "radio"),
+                   np.full(radio_sites.size, params.radio_fault_rate / H_PER_YEAR), np.zeros(radio_sites.size),
+                   nl + ns + radio_sites))
+    for eids, fc, doms, rates, ph, comps in blocks:
+        k0 = len(ids)
+        ids.extend(eids.tolist())
+        cls.extend([fc] * eids.size)
+        dom.extend(doms.tolist())
+        rate.extend(np.asarray(rates, float).tolist())
+        phys.extend(np.asarray(ph, float).tolist())
+        by_dom = {d: chain(fc, d) for d in np.unique(doms).tolist()}
+        chain_key.extend([by_dom[d] for d in doms.tolist()])
+        cov_r.extend(np.asarray(comps).tolist())
+        cov_c.extend(range(k0, k0 + eids.size))
     # shared-risk groups
     groups: dict[str, list[int]] = {}
     for i, gs in enumerate(base.link_srg):
