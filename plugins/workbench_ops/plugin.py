@@ -234,5 +234,5 @@ def workbench_validate(scenario):
             for i, v in enumerate(d[col].values.astype(str)):
                 if v not in sites:
                     problems.append(Problem("not a site id of the scenario", field=f"demand[{d['demand'].values[i]}].{col}",
-                                            value=v))
+                                            value=str(v)))
     return problems
