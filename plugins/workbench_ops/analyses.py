@@ -109,9 +109,9 @@ def compute_faults(scenario, system: FaultSystem) -> xr.Dataset | None:
 def _demand_dataset(system: FaultSystem, u: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> xr.Dataset:
     b: Base = system.base
     ds = xr.Dataset(coords={"demand": b.demand_ids})
-    ds["src"] = ("demand", b.site_ids[b.demand_src])
-    ds["dst"] = ("demand", b.site_ids[b.demand_dst])
-    ds["protection"] = ("demand", b.protection)
+    ds["src"] = ("demand", b.site_ids[b.demand_src], {"long_name": "site where the demand enters"})
+    ds["dst"] = ("demand", b.site_ids[b.demand_dst], {"long_name": "site where the demand leaves"})
+    ds["protection"] = ("demand", b.protection, {"long_name": "protection (none, 1+1, restoration)"})
     ds["backup"] = ("demand", b.backup_kind, {"long_name": "backup path found"})
     ds["demand_metro"] = ("demand", b.metro, {"long_name": "metro served"})
     ds["traffic"] = ("demand", b.traffic_bps, {"units": "bit/s", "long_name": "traffic"})
@@ -230,7 +230,7 @@ def availability_analysis(scenario, method: str = "analytic", autonomy="L2", gua
         ds["mttr_h_simulated"] = ("fault_class", [mc["restore"].get(c, (np.nan, 0))[0] for c in classes],
                                   {"units": "h", "long_name": "mean time to restore (simulated)"})
     ds = ds.assign_coords(domain=list(DOMAINS))
-    ds["autonomy_level"] = ("domain", [system.levels[d] for d in DOMAINS], {"units": "1"})
+    ds["autonomy_level"] = ("domain", [system.levels[d] for d in DOMAINS], {"units": "1", "long_name": "autonomy level"})
     ops = operations(system, fpy)
     cf = compute_faults(scenario, system)
     if cf is not None:
@@ -238,9 +238,11 @@ def availability_analysis(scenario, method: str = "analytic", autonomy="L2", gua
     traffic_lost_tb = float((ds["traffic"].values * u).sum() * H_PER_YEAR * 3600 / 8 / 1e12)
     cust_min = float((ds["people"].values * u).sum() * MIN_PER_YEAR)
     ds["availability_mean"] = ((), _weighted(ds, "traffic"), {"units": "1", "long_name": "availability (traffic-weighted)"})
-    ds["operator_hours_per_year"] = ((), ops["operator_hours_per_year"], {"units": "h/a"})
-    ds["operating_cost_cny_per_year"] = ((), ops["operating_cost_cny_per_year"], {"units": "CNY/a"})
-    ds["traffic_lost_tb_per_year"] = ((), traffic_lost_tb, {"units": "TB/a"})
+    ds["operator_hours_per_year"] = ((), ops["operator_hours_per_year"],
+                                     {"units": "h/a", "long_name": "people hours on incidents and repairs"})
+    ds["operating_cost_cny_per_year"] = ((), ops["operating_cost_cny_per_year"],
+                                         {"units": "CNY/a", "long_name": "operating cost (people, agents, guardrails)"})
+    ds["traffic_lost_tb_per_year"] = ((), traffic_lost_tb, {"units": "TB/a", "long_name": "traffic lost"})
     ds["customer_minutes_per_year"] = ((), cust_min, {"units": "min/a", "long_name": "people x downtime"})
     ci = np.stack([ds["availability_ci95_low"].values, ds["availability_ci95_high"].values], 1)
     summary = {

@@ -1,0 +1,45 @@
+"""Ops plugin wiring: registration, units on every result, CLI text and errors, report section."""
+
+from __future__ import annotations
+
+import pytest
+
+import workbench as wb
+from workbench.cli import main
+from workbench.testing import assert_units
+
+
+def test_registered_everywhere():
+    assert {"availability", "security"} <= set(wb.list_analyses())
+    assert {"ops-autonomy-levels", "ops-guardrails", "ops-fault-classes"} <= set(wb.list_datasets()["name"])
+    assert "ops" in set(wb.plugins(all=True)["name"])
+    sc = wb.load_scenario("china-edwc")
+    assert "demand" in sc.kinds and sc.parameters["ops_fibre_cut_rate"] == 2.13
+
+
+def test_every_result_has_units(tiny_scenario):
+    av = wb.analyze("availability", tiny_scenario, autonomy="L3")
+    assert_units(av, known=True)
+    sec = wb.analyze("security", tiny_scenario)
+    assert_units(sec, known=True)
+
+
+def test_cli_text_and_errors(capsys):
+    assert main(["ops", "--autonomy", "transport=4,ip=3,dc=4,radio=2", "--guardrails", "blast_radius"]) == 0
+    out = capsys.readouterr().out
+    assert "transport L4, ip L3, dc L4, radio L2" in out and "mean time to restore" in out
+    assert "blast_radius" in out and "P(compromise)/yr" in out
+    assert main(["ops", "--autonomy", "L9"]) == 2
+    assert "expected 0-5 or L0-L5" in capsys.readouterr().err
+    assert main(["ops", "--guardrails", "moat"]) == 2
+    assert "unknown guardrail 'moat'" in capsys.readouterr().err
+
+
+def test_validate_names_bad_demand_reference():
+    from workbench.errors import ScenarioError
+    from workbench.model import Scenario
+
+    with pytest.raises(ScenarioError, match=r"demand\[d\]\.dst: not a site id of the scenario \(got 'zz'\)"):
+        Scenario.from_tables({"site": [{"id": "a", "lon": 1, "lat": 1}, {"id": "b", "lon": 2, "lat": 1}],
+                              "link": [{"id": "l", "src": "a", "dst": "b"}],
+                              "demand": [{"id": "d", "src": "a", "dst": "zz", "traffic": 1}]})
