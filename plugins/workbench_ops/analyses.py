@@ -36,7 +36,7 @@ def operations(system: FaultSystem, failures_per_year: np.ndarray) -> dict:
     ph = np.array([c.people_hours() for c in system.chains])[system.chain_index]
     hours = float((failures_per_year * (ph + CREW * system.phys_h)).sum())
     p = system.params
-    agents = sum(1 for d in DOMAINS if system.levels[d] >= 1)
+    agents = sum(1 for d in DOMAINS if system.levels[d] >= 1)          # domains run with agents (L1 and up)
     n_agents = len(system.agent_table) if len(system.agent_table) else agents
     cost = hours * p.wage_cny_per_h + agents * p.agent_cost_cny_per_year \
         + system.effects["cost_per_agent"] * n_agents
@@ -101,7 +101,7 @@ def compute_faults(scenario, system: FaultSystem) -> xr.Dataset | None:
                             {"units": "1", "long_name": "chips out of service (mean)"})
     ds["compute_availability"] = ("compute_site", 1 - np.minimum(out_chips / chips[keep], 1.0),
                                   {"units": "1", "long_name": "share of chips in service"})
-    ds.attrs["chip_mttr_h"] = R
+    ds["chip_mttr_h"] = ((), R, {"units": "h", "long_name": "mean time to restore a chip's fault domain"})
     ds.attrs["transceivers_note"] = note
     return ds
 
@@ -235,6 +235,7 @@ def availability_analysis(scenario, method: str = "analytic", autonomy="L2", gua
     cf = compute_faults(scenario, system)
     if cf is not None:
         ds = ds.merge(cf)
+        ds.attrs["transceivers_note"] = cf.attrs["transceivers_note"]
     traffic_lost_tb = float((ds["traffic"].values * u).sum() * H_PER_YEAR * 3600 / 8 / 1e12)
     cust_min = float((ds["people"].values * u).sum() * MIN_PER_YEAR)
     ds["availability_mean"] = ((), _weighted(ds, "traffic"), {"units": "1", "long_name": "availability (traffic-weighted)"})
@@ -385,7 +386,7 @@ def security_analysis(scenario, autonomy="L4", guardrails="compare", method: str
                "traffic_lost_tb": float((traffic * du).sum() * H_PER_YEAR * 3600 / 8 / 1e12),
                "p_compromise": float(-math.expm1(-lam_init)),
                "agents_reached": float((sysA.agent_table["compromise_rate_per_year"]
-                                        * sysA.agent_table["agents_reached"]).sum() / lam_init) if lam_init > 0 else 1.0,
+                                        * sysA.agent_table["agents_reached"]).sum() / lam_init) if lam_init > 0 else 0.0,
                "operator_hours": ops["operator_hours_per_year"], "operating_cost": ops["operating_cost_cny_per_year"],
                "mttr_h": mttr["overall"]}
         if method == "monte-carlo":

@@ -448,11 +448,13 @@ def _domain_performers(levels: dict) -> dict:
 
 
 def default_agents(base: Base, levels: dict, params: OpsParams) -> pd.DataFrame:
-    """One operations agent per domain at the domain's level, scope the whole domain (used when the
-    scenario has no ``agent`` rows of role ``ops``); exposure ``ops_exposure_per_day``."""
-    return pd.DataFrame({"agent": [f"ops-{d}" for d in DOMAINS], "role": "ops",
-                         "level": [levels[d] for d in DOMAINS], "domain": list(DOMAINS), "scope": "",
-                         "exposure": params.exposure_per_day, "actions": "|".join(ACTIONS)})
+    """One operations agent per domain run at L1 or above (L0 is manual: no agent), at the domain's level,
+    scope the whole domain (used when the scenario has no ``agent`` rows of role ``ops``); exposure
+    ``ops_exposure_per_day``."""
+    doms = [d for d in DOMAINS if levels[d] >= 1]
+    return pd.DataFrame({"agent": [f"ops-{d}" for d in doms], "role": "ops", "level": [levels[d] for d in doms],
+                         "domain": doms, "scope": "", "exposure": params.exposure_per_day,
+                         "actions": "|".join(ACTIONS)})
 
 
 #: who hands work to whom among the domain agents (tickets): assumed flows of a multi-domain NOC

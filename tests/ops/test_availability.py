@@ -391,3 +391,12 @@ def test_study_objectives_equal_the_security_analysis():
     assert study.unavailability(space.context, d)[0] == pytest.approx(1 - float(sec["availability"]), rel=1e-12)
     assert study.damage(space.context, d)[0] == pytest.approx(float(sec["expected_damage"]), rel=1e-12)
     assert study.cost(space.context, d)[0] == pytest.approx(float(sec["operating_cost"]), rel=1e-12)
+
+
+def test_manual_operations_have_no_agent_to_manipulate():
+    ds = security_analysis(triangle("none"), autonomy="L0", guardrails=["none", "all"])
+    assert (ds["p_compromise"] == 0).all() and (ds["expected_damage"] == 0).all()
+    # no agents: no agent cost and no guardrail cost per agent (staged rollout still stops a few of people's bad
+    # changes at the canary, which saves a few incident hours)
+    assert float(ds["operating_cost"].sel(guardrail_set="all")) == pytest.approx(
+        float(ds["operating_cost"].sel(guardrail_set="none")), rel=1e-6)
