@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ def _path(name: str):
     return dataset_path(f"ops/{name}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_table(name: str) -> pd.DataFrame:
     """One catalogue of ``datasets/ops`` (``autonomy_levels``, ``stages``, ``fault_classes``, ``guardrails``,
     ``attack_actions``) as a read-only DataFrame."""
@@ -438,7 +438,7 @@ def guardrail_effects(guardrails: tuple[str, ...], params: OpsParams) -> dict:
             "canary_catch": 1 - miss["push"] if canary else 0.0}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _high_impact_actions() -> tuple[str, ...]:
     t = load_table("attack_actions")
     return tuple(t.loc[t["high_impact"].astype(str).str.lower() == "true", "action"])

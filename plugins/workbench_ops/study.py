@@ -61,8 +61,7 @@ def evaluate(context, levels: dict, guardrails: tuple) -> dict:
         _MEMO.move_to_end(key)
         return _MEMO[key]
     from .analyses import operations
-    from .engine import analytic
-    from .engine import MIN_PER_YEAR
+    from .engine import MIN_PER_YEAR, analytic
     from .system import build_system
 
     base = context["base"]
