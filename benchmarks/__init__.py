@@ -19,6 +19,7 @@ BENCHMARKS = {
     "routing": "benchmarks.bench_routing",
     "optimize": "benchmarks.bench_optimize",
     "dispatch": "benchmarks.bench_dispatch",
+    "ops": "benchmarks.bench_ops",
 }
 
 
