@@ -19,7 +19,9 @@ Figures:
 * ``simpy_*``: a straightforward SimPy implementation of the same model on a slice (the elements of the
   first ``simpy_demands`` demands, padded with other elements to the full system's 20 elements per
   demand): one process per element alternating ``timeout(exponential up time)`` and ``timeout(restore)``,
-  the restore drawn per failure with ``FaultSystem.sample_restore`` on that one failure; then each
+  the restore drawn per failure in plain Python (:func:`scalar_restore`: the same chain, one
+  ``random.Random`` number at a time, as a straightforward implementation would; drawing it through the
+  model's vectorised sampler one failure at a time would cost ~40x more and flatter the ratio); then each
   demand's downtime by merging its elements' sorted intervals and sweeping working path, backup path and
   switch windows in a Python loop. Its mean unavailability is checked against the vectorised engine's
   (``slice_replications`` replications of the same slice) and the analytic value.
@@ -112,6 +114,51 @@ def synthetic_system(grid: int = GRID, n_demands: int = N_DEMANDS, seed: int = S
 
 # --------------------------------------------------------------------------------------- SimPy baseline
 
+def scalar_restore(chain, tod_h: float, rnd) -> float:
+    """One incident's restore time [h] (without the physical repair) drawn the straightforward way: plain
+    Python, one random number at a time (``random.Random``), the same model as ``Chain.sample_parts``:
+    escalation at the first system stage that fails, people (with the system's tools) from there on, guardrail
+    false positives and human approvals after an automated execution, the on-call wait outside working hours."""
+    from workbench_ops.model import STAGES
+
+    def logn(mean, cv):
+        if mean <= 0:
+            return 0.0
+        s2 = math.log1p(cv * cv)
+        return rnd.lognormvariate(math.log(mean) - s2 / 2, math.sqrt(s2))
+
+    times = chain.times
+    total, human, escalated = 0.0, False, False
+    for k in range(4):
+        perf = chain._perf(k)
+        if not escalated and perf == "system":
+            total += logn(chain._stage_mean(k, "system"), times[(STAGES[k], "system")][1])
+            if rnd.random() < chain.auto[k]:
+                continue
+            escalated = True
+            total += logn(*times[("escalation", "human")])
+            perf = chain._after_escalation(k)
+            total += logn(chain._stage_mean(k, perf, True), times[(STAGES[k], perf)][1])
+            human = True
+            continue
+        if escalated:
+            perf = chain._after_escalation(k)
+        total += logn(chain._stage_mean(k, perf), times[(STAGES[k], perf)][1])
+        human = human or perf != "system"
+    if not escalated and chain._perf(3) == "system":
+        total += chain.extra_auto_h
+        if rnd.random() < chain.fpr:
+            total += logn(*times[("escalation", "human")]) + logn(*times[("execution", "human")])
+            human = True
+        if rnd.random() < chain.hitl_share:
+            total += logn(*times[("decision", "human")])
+            human = True
+    oncall = logn(*times[("oncall", "human")])
+    if human and bool(chain.is_off(np.array([tod_h]))[0]):
+        total += oncall
+    return total
+
+
 def simpy_elements(system, elements, horizon_h: float, rng) -> tuple[dict, float]:
     """Down intervals of ``elements`` over ``[0, horizon_h)``: one SimPy process per element; and the time
     spent drawing restore times [s]."""
@@ -121,14 +168,23 @@ def simpy_elements(system, elements, horizon_h: float, rng) -> tuple[dict, float
     down = {int(e): [] for e in elements}
     draw = [0.0]
 
+    import random
+
+    rnd = random.Random(int(rng.integers(2**63)))
+    cv = system.params.repair_cv
+    s2 = math.log1p(cv * cv)
+
     def element(e):
-        lam = system.rate_per_h[e]
-        which = np.array([e])
+        lam = float(system.rate_per_h[e])
+        chain = system.chains[int(system.chain_index[e])]
+        phys = float(system.phys_h[e])
         while True:
-            yield env.timeout(rng.exponential(1.0 / lam))            # up
+            yield env.timeout(rnd.expovariate(lam))                   # up
             s = env.now
             t0 = time.perf_counter()
-            r = float(system.sample_restore(which, np.array([s]), rng)[0])
+            r = scalar_restore(chain, s % 24.0, rnd)
+            if phys > 0:
+                r += rnd.lognormvariate(math.log(phys) - s2 / 2, math.sqrt(s2))
             draw[0] += time.perf_counter() - t0
             down[e].append((s, min(s + r, horizon_h)))
             yield env.timeout(r)                                     # restoring
@@ -155,6 +211,9 @@ def simpy_downtime(system, down: dict, horizon_h: float, rng) -> np.ndarray:
     outages; each outage opens a switch window ``[s, s + min(t, d)]`` (``t`` the demand's switch time, or a
     re-provisioning time drawn from its chain); the demand is down while (working and backup paths are down)
     or (a switch window is open and the backup is up), found by sweeping the boundaries in time order."""
+    import random
+
+    rnd = random.Random(int(rng.integers(2**63)))
     n = system.W.shape[0]
     out = np.zeros(n)
     chain = system.chains[system.reprovision_chain]
@@ -170,7 +229,7 @@ def simpy_downtime(system, down: dict, horizon_h: float, rng) -> np.ndarray:
         for s, e in w:
             t = system.switch_h[d]
             if math.isnan(t):
-                t = float(chain.sample(rng, np.array([s % 24.0]))[0])
+                t = scalar_restore(chain, s % 24.0, rnd)
             windows.append((s, min(s + t, e)))
         events = [(s, 0, 1) for s, _ in w] + [(e, 0, -1) for _, e in w]
         events += [(s, 1, 1) for s, _ in b] + [(e, 1, -1) for _, e in b]
@@ -284,8 +343,9 @@ def run(repeat: int = 2, simpy_demands: int = SIMPY_DEMANDS, slice_replications:
                      f"(sd of one replication {sd:.5f}, {slice_replications} replications): z = {z:+.2f} "
                      f"({'within' if abs(z) < 3 else 'OUTSIDE'} 3 sd); analytic {u_an_sl:.5f}")
         notes.append(f"SimPy's own event handling is {t_sp_sim - t_draw:.1f} s of {t_sp:.1f} s; the rest is the "
-                     f"per-failure restore draw ({t_draw / max(sp_failures, 1) * 1e6:.0f} us a call through the "
-                     "model's numpy sampler) and the per-demand downtime loop with its re-provisioning draws")
+                     f"per-failure restore draw ({t_draw / max(sp_failures, 1) * 1e6:.0f} us a call, plain Python "
+                     "random numbers: scalar_restore) and the per-demand downtime loop with its re-provisioning "
+                     "draws")
     # --- analytic vs Monte Carlo on china-edwc
     from workbench_ops.analyses import availability_analysis
     from workbench_ops.model import OpsParams

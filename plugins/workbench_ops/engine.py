@@ -158,13 +158,20 @@ def simulate_elements(system: FaultSystem, horizon_h: float, rng) -> Intervals:
     return Intervals(np.concatenate(els), np.concatenate(sts), np.concatenate(ens))
 
 
-def _gather(member: sp.csr_matrix, iv: Intervals):
-    """Intervals of every (group, element) membership: group index, start, end (unsorted)."""
-    n_el = member.shape[1]
+def _by_element(iv: Intervals, n_el: int):
+    """The intervals sorted by element (stable: each element's intervals stay in time order), the number
+    per element and the offsets."""
     order = np.argsort(iv.element, kind="stable")
-    el, st, en = iv.element[order], iv.start[order], iv.end[order]
-    counts = np.bincount(el, minlength=n_el)
+    counts = np.bincount(iv.element, minlength=n_el)
     offs = np.concatenate([[0], np.cumsum(counts)])
+    return iv.start[order], iv.end[order], counts, offs
+
+
+def _gather(member: sp.csr_matrix, iv: Intervals, by_element=None):
+    """Intervals of every (group, element) membership: group index, start, end (grouped by membership,
+    each membership's intervals in the order of ``iv``)."""
+    n_el = member.shape[1]
+    st, en, counts, offs = by_element if by_element is not None else _by_element(iv, n_el)
     coo = member.tocoo()
     g, e = coo.row, coo.col
     c = counts[e]
@@ -190,9 +197,12 @@ def union_measure(group, start, end, n_groups: int, horizon_h: float, return_mer
             return z, np.zeros(0, np.int64), e, e
         return z
     big = 2.0 * horizon_h + 1.0
-    o = np.lexsort((start, group))
+    off_all = group * big
+    # by group, then start (one float key: exact to ~1e-6 h); stable = timsort, which merges the sorted runs
+    # that :func:`_gather` hands over (each element's intervals in time order) in near-linear time
+    o = np.argsort(off_all + start, kind="stable")
     g, s, e = group[o], start[o], end[o]
-    off = g * big
+    off = off_all[o]
     run = np.maximum.accumulate(e + off) - off
     prev = np.empty_like(run)
     prev[0] = -np.inf
@@ -205,11 +215,10 @@ def union_measure(group, start, end, n_groups: int, horizon_h: float, return_mer
     if not return_merged:
         return meas
     starts = s > prev                          # a merged run begins here
-    run_id = np.cumsum(starts) - 1
-    m_start = s[starts]
-    m_end = np.zeros(m_start.size)
-    np.maximum.at(m_end, run_id, e)
-    return meas, g[starts], m_start, m_end
+    first = np.flatnonzero(starts)
+    m_start = s[first]
+    m_end = np.maximum.reduceat(e, first) if first.size else np.zeros(0)
+    return meas, g[first], m_start, m_end
 
 
 def split_periods(group, start, end, period_h: float, n_groups: int):
@@ -234,7 +243,8 @@ def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, p
     year): outages and switch windows are found on the whole timeline, then every interval set is cut at
     the period boundaries before it is measured (no outage is restarted at a boundary)."""
     n = system.W.shape[0]
-    gw, sw, ew = _gather(system.W, iv)
+    by_el = _by_element(iv, system.W.shape[1])
+    gw, sw, ew = _gather(system.W, iv, by_el)
     uw, mg, ms, me = union_measure(gw, sw, ew, n, horizon_h, return_merged=True)
     outages = np.bincount(mg, minlength=n)
     has_b = system.switch_kind != "none"
@@ -248,7 +258,9 @@ def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, p
 
     if not has_b.any():
         return (uw if period_h is None else measure(gw, sw, ew)), outages
-    gb, sb, eb = _gather(system.B, iv)
+    gb, sb, eb = _gather(system.B, iv, by_el)
+    if period_h is None:
+        return _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb, has_b), outages
     uw = uw if period_h is None else measure(gw, sw, ew)
     ub = measure(gb, sb, eb)
     uwb = measure(np.concatenate([gw, gb]), np.concatenate([sw, sb]), np.concatenate([ew, eb]))
@@ -267,6 +279,47 @@ def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, p
     win_and_b = win + ub - u_rb
     down = np.where(has_b, both + win - win_and_b, uw)
     return np.maximum(down, 0.0), outages
+
+
+def _measure_before(bg, bs, be, n_groups: int, big: float, qg, qt):
+    """For queries (group ``qg``, time ``qt``): the measure of the group's merged intervals (``bg``, ``bs``,
+    ``be``, sorted by group then start, disjoint within a group) that lies before ``qt``."""
+    if bg.size == 0:
+        return np.zeros(qg.size)
+    length = be - bs
+    excl = np.cumsum(length) - length                       # measure of all earlier intervals (all groups)
+    first = np.full(n_groups, -1, np.int64)
+    starts = np.flatnonzero(np.r_[True, bg[1:] != bg[:-1]])
+    first[bg[starts]] = starts
+    keys = bg * big + bs
+    idx = np.searchsorted(keys, qg * big + qt, side="right") - 1
+    ok = (idx >= 0) & (bg[np.maximum(idx, 0)] == qg)
+    i = np.maximum(idx, 0)
+    val = excl[i] - excl[np.maximum(first[qg], 0)] + np.clip(qt - bs[i], 0.0, length[i])
+    return np.where(ok, val, 0.0)
+
+
+def _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb, has_b):
+    """Downtime of demands with a backup path: ``|W and B| + |S| - |S and B|``; the intersections with the
+    backup's merged outages come from its cumulative down measure (searchsorted), so only the working and
+    the backup intervals are ever sorted."""
+    ub, bg, bs, be = union_measure(gb, sb, eb, n, horizon_h, return_merged=True)
+    big = 2.0 * horizon_h + 1.0
+    both = np.bincount(mg, weights=_measure_before(bg, bs, be, n, big, mg, me)
+                       - _measure_before(bg, bs, be, n, big, mg, ms), minlength=n)
+    t = system.switch_h[mg]
+    repro = np.isnan(t)
+    if repro.any():
+        chain = system.chains[system.reprovision_chain]
+        t[repro] = chain.sample(rng, np.mod(ms[repro], 24.0))
+    sel = has_b[mg]
+    g2, s2 = mg[sel], ms[sel]
+    e2 = np.minimum(s2 + t[sel], me[sel])
+    win = np.bincount(g2, weights=e2 - s2, minlength=n)
+    win_and_b = np.bincount(g2, weights=_measure_before(bg, bs, be, n, big, g2, e2)
+                            - _measure_before(bg, bs, be, n, big, g2, s2), minlength=n)
+    down = np.where(has_b, both + win - win_and_b, uw)
+    return np.maximum(down, 0.0)
 
 
 def replicate(system: FaultSystem, years: float, seed_seq) -> dict:
