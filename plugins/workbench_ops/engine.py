@@ -197,19 +197,17 @@ def union_measure(group, start, end, n_groups: int, horizon_h: float, return_mer
             return z, np.zeros(0, np.int64), e, e
         return z
     big = 2.0 * horizon_h + 1.0
-    off_all = group * big
     # by group, then start (one float key: exact to ~1e-6 h); stable = timsort, which merges the sorted runs
     # that :func:`_gather` hands over (each element's intervals in time order) in near-linear time
-    o = np.argsort(off_all + start, kind="stable")
+    o = np.argsort(group * big + start, kind="stable")
     g, s, e = group[o], start[o], end[o]
-    off = off_all[o]
-    run = np.maximum.accumulate(e + off) - off
+    off = g * big
+    run = np.maximum.accumulate(e + off)
+    run -= off
     prev = np.empty_like(run)
     prev[0] = -np.inf
     prev[1:] = run[:-1]
-    new_group = np.ones(g.size, bool)
-    new_group[1:] = g[1:] != g[:-1]
-    prev[new_group] = -np.inf
+    prev[np.flatnonzero(g[1:] != g[:-1]) + 1] = -np.inf
     contrib = np.maximum(0.0, e - np.maximum(s, prev))
     meas = np.bincount(g, weights=contrib, minlength=n_groups)
     if not return_merged:
@@ -281,22 +279,30 @@ def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, p
     return np.maximum(down, 0.0), outages
 
 
-def _measure_before(bg, bs, be, n_groups: int, big: float, qg, qt):
-    """For queries (group ``qg``, time ``qt``): the measure of the group's merged intervals (``bg``, ``bs``,
-    ``be``, sorted by group then start, disjoint within a group) that lies before ``qt``."""
-    if bg.size == 0:
-        return np.zeros(qg.size)
-    length = be - bs
-    excl = np.cumsum(length) - length                       # measure of all earlier intervals (all groups)
-    first = np.full(n_groups, -1, np.int64)
-    starts = np.flatnonzero(np.r_[True, bg[1:] != bg[:-1]])
-    first[bg[starts]] = starts
-    keys = bg * big + bs
-    idx = np.searchsorted(keys, qg * big + qt, side="right") - 1
-    ok = (idx >= 0) & (bg[np.maximum(idx, 0)] == qg)
-    i = np.maximum(idx, 0)
-    val = excl[i] - excl[np.maximum(first[qg], 0)] + np.clip(qt - bs[i], 0.0, length[i])
-    return np.where(ok, val, 0.0)
+class _CumulativeDown:
+    """The cumulative down measure of merged intervals (``bg``, ``bs``, ``be``: sorted by group then start,
+    disjoint within a group): :meth:`before` gives, for queries (group, time), the measure of the group's
+    intervals that lies before that time (one searchsorted)."""
+
+    def __init__(self, bg, bs, be, n_groups: int, big: float):
+        self.bg, self.bs, self.big = bg, bs, big
+        self.length = be - bs
+        self.excl = np.cumsum(self.length) - self.length           # measure of all earlier intervals
+        first = np.zeros(n_groups, np.int64)
+        if bg.size:
+            starts = np.flatnonzero(np.r_[True, bg[1:] != bg[:-1]])
+            first[bg[starts]] = starts
+        self.group_base = self.excl[first] if bg.size else np.zeros(n_groups)
+        self.keys = bg * big + bs
+
+    def before(self, qg, qt):
+        if self.bg.size == 0:
+            return np.zeros(qg.size)
+        idx = np.searchsorted(self.keys, qg * self.big + qt, side="right") - 1
+        i = np.maximum(idx, 0)
+        ok = (idx >= 0) & (self.bg[i] == qg)
+        val = self.excl[i] - self.group_base[qg] + np.minimum(np.maximum(qt - self.bs[i], 0.0), self.length[i])
+        return np.where(ok, val, 0.0)
 
 
 def _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb, has_b):
@@ -304,9 +310,8 @@ def _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb,
     backup's merged outages come from its cumulative down measure (searchsorted), so only the working and
     the backup intervals are ever sorted."""
     ub, bg, bs, be = union_measure(gb, sb, eb, n, horizon_h, return_merged=True)
-    big = 2.0 * horizon_h + 1.0
-    both = np.bincount(mg, weights=_measure_before(bg, bs, be, n, big, mg, me)
-                       - _measure_before(bg, bs, be, n, big, mg, ms), minlength=n)
+    cum = _CumulativeDown(bg, bs, be, n, 2.0 * horizon_h + 1.0)
+    both = np.bincount(mg, weights=cum.before(mg, me) - cum.before(mg, ms), minlength=n)
     t = system.switch_h[mg]
     repro = np.isnan(t)
     if repro.any():
@@ -316,8 +321,7 @@ def _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb,
     g2, s2 = mg[sel], ms[sel]
     e2 = np.minimum(s2 + t[sel], me[sel])
     win = np.bincount(g2, weights=e2 - s2, minlength=n)
-    win_and_b = np.bincount(g2, weights=_measure_before(bg, bs, be, n, big, g2, e2)
-                            - _measure_before(bg, bs, be, n, big, g2, s2), minlength=n)
+    win_and_b = np.bincount(g2, weights=cum.before(g2, e2) - cum.before(g2, s2), minlength=n)
     down = np.where(has_b, both + win - win_and_b, uw)
     return np.maximum(down, 0.0)
 
