@@ -87,7 +87,7 @@ def compute_faults(scenario, system: FaultSystem) -> xr.Dataset | None:
     from .model import build_chain
 
     ch = build_chain("chip", "dc", system.levels["dc"], p, system.effects)
-    R = ch.mean() + p.chip_mttr
+    R = ch.mean(crew=True) + p.chip_mttr                # someone swaps the server: on-call applies
     lam_c = chips[keep] * p.chip_failure_rate
     lam_t = trx * p.transceiver_failure_rate
     out_chips = (lam_c + lam_t) * R * p.chip_fault_domain

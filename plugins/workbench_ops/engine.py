@@ -6,10 +6,13 @@ Analytic (exact for independent elements, steady state)
     A demand's working path ``W`` is a series system of the elements covering its components, its backup
     ``B`` another; elements in both (shared: the end sites, a shared-risk group, a fleet-wide change) are
     factored out: ``A = A(W and B) [1 - (1 - A(W only))(1 - A(B only))]``. The switch to the backup takes
-    time: each failure of the working path while the backup is up costs ``E[min(t, D)]`` (``t`` the switch,
-    restoration or re-provisioning time, ``D`` the outage, taken as exponential with the element's mean
-    restore time: a named approximation; the Monte Carlo has no such approximation). The failure frequency
-    of a series system is ``A_W sum(lambda_e)`` (exact for exponential up times).
+    time: each failure of the working path while the backup is up costs ``E[min(T, D)]`` (``T`` the switch,
+    restoration or re-provisioning time, ``D`` the outage), integrated numerically by seeded sampling of
+    both distributions (:func:`expected_min`). The failure frequency of a series system is
+    ``A_W sum(lambda_e)`` (exact for exponential up times). Two named approximations remain in the switch
+    term: an outage is taken to be the failed element's own restore time (overlapping failures on the same
+    path are second order), and a backup failing during a switch window is not subtracted (also second
+    order); the Monte Carlo has neither.
     :func:`state_enumeration` checks small systems by enumerating every element state.
 
 Monte Carlo (seeded, vectorised)
@@ -34,7 +37,7 @@ from scipy import stats
 
 from .system import H_PER_YEAR, FaultSystem
 
-MIN_PER_YEAR = 525_960.0          # 365.25 d
+MIN_PER_YEAR = H_PER_YEAR * 60.0   # 525,600 min: the same 365-day year as every rate [1/a]
 
 
 # ------------------------------------------------------------------------------------------- analytic
@@ -58,29 +61,67 @@ def analytic(system: FaultSystem) -> dict:
     has_b = np.asarray(B.sum(1)).ravel() > 0
     u_unprot = -np.expm1(lW)
     u_prot = 1.0 - np.exp(lS) * (1.0 - (-np.expm1(lWo)) * (-np.expm1(lBo)))
-    # switching windows: working-path failures caused by W-only elements while the backup is up
-    t = _switch_mean_h(system)
+    # switching windows: working-path failures caused by W-only elements while the backup is up, each
+    # costing E[min(T, D)] (T the demand's switch, restoration or re-provisioning time, D the outage)
+    lam_wo = np.asarray(Wo @ lam).ravel()
+    nu_w = np.exp(lW) * lam_wo * np.exp(lBo)                                               # per hour
+    emin = Wo.copy().astype(float)
+    if emin.nnz:
+        col = emin.indices
+        row = np.repeat(np.arange(W.shape[0]), np.diff(emin.indptr))
+        emin.data = expected_min(system, col, system.switch_kind[row]) * lam[col]
+    emin_w = np.asarray(emin.sum(1)).ravel()
     with np.errstate(invalid="ignore", divide="ignore"):
-        Rsafe = np.where(R > 0, R, 1e-300)
-        # E[min(t, D)] per element with D ~ exponential(mean R_e), t the demand's switch time
-        emin = Wo.multiply(Rsafe[None, :]).tocsr()
-        emin.data = emin.data * (-np.expm1(-np.repeat(t, np.diff(emin.indptr)) / emin.data))
-    nu_w = np.exp(lW) * np.asarray(Wo @ lam).ravel() * np.exp(lBo)                       # per hour
-    emin_w = np.asarray(emin.multiply(lam[None, :]).sum(1)).ravel()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        wmean = np.where(np.asarray(Wo @ lam).ravel() > 0, emin_w / np.asarray(Wo @ lam).ravel(), 0.0)
+        wmean = np.where(lam_wo > 0, emin_w / lam_wo, 0.0)
     u_switch = np.where(has_b, nu_w * wmean, 0.0)
     u = np.where(has_b, u_prot + u_switch, u_unprot)
     return {"unavailability": np.clip(u, 0.0, 1.0), "u_switch": u_switch, "element_availability": A,
             "element_mttr_h": R, "failures_per_year": lam * A * H_PER_YEAR}
 
 
-def _switch_mean_h(system: FaultSystem) -> np.ndarray:
-    t = system.switch_h.copy()
-    repro = np.isnan(t)
-    if repro.any():
-        t[repro] = system.chains[system.reprovision_chain].mean()
-    return np.where(system.switch_kind == "none", 0.0, t)
+#: draws per (element restore distribution, switch kind) for E[min(T, D)]; standard error of the switch
+#: term ~ 1/sqrt(QUAD_DRAWS) of its value
+QUAD_DRAWS = 20_000
+_EMIN_CACHE: dict = {}
+
+
+def expected_min(system: FaultSystem, elem: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """E[min(T, D)] [h] for failures of elements ``elem`` on demands switching by ``kind`` ("switch",
+    "restore", "reprovision"): ``D`` the element's outage (its chain plus physical repair), ``T`` the fixed
+    1+1 switch or restoration time or the re-provisioning chain. Numerical integration by seeded sampling
+    (:data:`QUAD_DRAWS` draws, both times at one uniform hour of the day, so the on-call waits of T and D are
+    correlated as they are in the simulation), cached per (chain, physical repair, switch)."""
+    out = np.zeros(elem.size)
+    p = system.params
+    repro = system.chains[system.reprovision_chain]
+    t_fixed = {"switch": p.protection_switch_ms / 3.6e6, "restore": p.restoration_s / 3600.0}
+    keys = np.stack([system.chain_index[elem].astype(float), system.phys_h[elem]], 1)
+    ukeys, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    for u, (ci, ph) in enumerate(ukeys):
+        chain = system.chains[int(ci)]
+        ck = (chain, float(ph), repro, t_fixed["switch"], t_fixed["restore"], p.work_start_h, p.off_hours_share,
+              p.repair_cv)
+        if ck not in _EMIN_CACHE:
+            rng = np.random.default_rng(20261202)
+            off = system.off_hours(rng.uniform(0.0, 24.0, QUAD_DRAWS))
+            base, human, oncall = chain.sample_parts(rng, QUAD_DRAWS)
+            if ph > 0:
+                s2 = math.log1p(p.repair_cv ** 2)
+                base = base + rng.lognormal(math.log(ph) - s2 / 2, math.sqrt(s2), QUAD_DRAWS)
+                human = np.ones(QUAD_DRAWS, bool)
+            D = base + np.where(human & off, oncall, 0.0)
+            tb, th, to = repro.sample_parts(rng, QUAD_DRAWS)
+            T = tb + np.where(th & off, to, 0.0)
+            if len(_EMIN_CACHE) > 10_000:
+                _EMIN_CACHE.clear()
+            _EMIN_CACHE[ck] = {"switch": float(np.minimum(t_fixed["switch"], D).mean()),
+                               "restore": float(np.minimum(t_fixed["restore"], D).mean()),
+                               "reprovision": float(np.minimum(T, D).mean()), "none": 0.0}
+        vals = _EMIN_CACHE[ck]
+        sel = inv == u
+        out[sel] = np.array([vals[k] for k in kind[sel]])
+    return out
 
 
 def state_enumeration(system: FaultSystem, max_elements: int = 20) -> np.ndarray:
@@ -128,8 +169,6 @@ def simulate_elements(system: FaultSystem, horizon_h: float, rng) -> Intervals:
     active = np.flatnonzero(lam > 0)
     t = np.zeros(lam.size)
     els, sts, ens = [], [], []
-    start_h = system.params.work_start_h
-    span = 24.0 * (1.0 - system.params.off_hours_share)
     while active.size:
         # enough cycles for the busiest element to finish, within the memory cap
         need = (horizon_h - t[active]) * lam[active] * (1 + 1e-9)
@@ -143,7 +182,7 @@ def simulate_elements(system: FaultSystem, horizon_h: float, rng) -> Intervals:
             alive &= s < horizon_h
             if not alive.any():
                 break
-            off = ((s - start_h) % 24.0) >= span
+            off = system.off_hours(s)
             e = s + base[:, j] + np.where(human[:, j] & off, oncall[:, j], 0.0)
             els.append(active[alive])
             sts.append(s[alive])
@@ -220,7 +259,9 @@ def union_measure(group, start, end, n_groups: int, horizon_h: float, return_mer
 
 
 def split_periods(group, start, end, period_h: float, n_groups: int):
-    """Cut intervals at multiples of ``period_h``; each piece's group becomes ``group + n_groups x period``."""
+    """Cut intervals at multiples of ``period_h``; each piece's group becomes ``group + n_groups x period``
+    and its times are counted from the start of its period (so that the group offsets of
+    :func:`union_measure` stay small: ``horizon`` = one period)."""
     y0 = np.floor(start / period_h).astype(np.int64)
     y1 = np.maximum(np.ceil(end / period_h).astype(np.int64) - 1, y0)
     count = y1 - y0 + 1
@@ -230,7 +271,7 @@ def split_periods(group, start, end, period_h: float, n_groups: int):
     s = np.maximum(start[idx], y * period_h)
     e = np.minimum(end[idx], (y + 1) * period_h)
     keep = e > s
-    return (group[idx] + n_groups * y)[keep], s[keep], e[keep]
+    return (group[idx] + n_groups * y)[keep], (s - y * period_h)[keep], (e - y * period_h)[keep]
 
 
 def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, period_h: float | None = None):
@@ -252,7 +293,7 @@ def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, p
         if period_h is None:
             return union_measure(g, s_, e_, n, horizon_h)
         g2_, s2_, e2_ = split_periods(g, s_, e_, period_h, n)
-        return union_measure(g2_, s2_, e2_, n * n_per, horizon_h).reshape(n_per, n)
+        return union_measure(g2_, s2_, e2_, n * n_per, period_h).reshape(n_per, n)
 
     if not has_b.any():
         return (uw if period_h is None else measure(gw, sw, ew)), outages

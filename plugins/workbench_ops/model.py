@@ -166,11 +166,22 @@ class OpsParams:
             key = f"ops_{f}"
             if key in p and p[key] is not None and not (isinstance(p[key], float) and math.isnan(p[key])):
                 kw[f] = float(p[key])
+        from .plugin import PARAMETERS
+
+        bounds = {name.removeprefix("ops_"): (lo, hi, unit) for name, unit, _, _, lo, hi in PARAMETERS}
         for k, v in overrides.items():
             k2 = k.removeprefix("ops_")
             if k2 not in cls.__dataclass_fields__:
-                raise OpsError(f"unknown ops parameter {k!r}")
-            kw[k2] = float(v)
+                raise OpsError(f"unknown ops parameter {k!r}; expected one of "
+                               f"{', '.join('ops_' + n for n in cls.__dataclass_fields__)}")
+            try:
+                f = float(v)
+            except (TypeError, ValueError):
+                raise OpsError(f"ops parameter ops_{k2}: expected a number, got {v!r}") from None
+            lo, hi, unit = bounds.get(k2, (None, None, ""))
+            if math.isnan(f) or (lo is not None and f < lo) or (hi is not None and f > hi):
+                raise OpsError(f"ops parameter ops_{k2} = {v!r}: expected {lo:g} to {hi:g} [{unit}]")
+            kw[k2] = f
         return cls(**kw)
 
     @property
@@ -276,7 +287,8 @@ class Chain:
         auto_exec = esc == 4 and self._perf(3) == "system"
         return steps, human, auto_exec
 
-    def _mean_parts(self):
+    @cache
+    def _mean_parts(self, crew: bool = False):
         """Mean restore time [h] and mean people hours per incident (without the physical repair)."""
         t = hours = 0.0
         t_esc = self.times[("escalation", "human")][0]
@@ -301,22 +313,25 @@ class Chain:
                 tt += self.fpr * (t_esc + t_exe_h) + self.hitl_share * t_dec_h
                 hh += self.fpr * (t_esc + t_exe_h) + self.hitl_share * t_dec_h
                 p_h = 1 - (1 - self.fpr) * (1 - self.hitl_share)
-                tt += p_h * (0 if human else self.off_hours * t_on)
-                hh += p_h * (0 if human else self.off_hours * t_on)
-            if human:
+                tt += p_h * (0 if (human or crew) else self.off_hours * t_on)
+                hh += p_h * (0 if (human or crew) else self.off_hours * t_on)
+            if human or crew:
                 tt += self.off_hours * t_on
                 hh += self.off_hours * t_on
             t += p * tt
             hours += p * hh
         return t, hours
 
-    def mean(self) -> float:
-        """Mean time to restore without the physical repair [h] (working hours averaged over the day)."""
-        return self._mean_parts()[0]
+    def mean(self, crew: bool = False) -> float:
+        """Mean time to restore without the physical repair [h] (working hours averaged over the day).
 
-    def people_hours(self) -> float:
+        ``crew``: a repair crew is sent whatever the chain (a physical repair): people are always involved,
+        so the on-call wait applies outside working hours even when the system closed the loop."""
+        return self._mean_parts(crew)[0]
+
+    def people_hours(self, crew: bool = False) -> float:
         """Mean people hours per incident without the physical repair [h]."""
-        return self._mean_parts()[1]
+        return self._mean_parts(crew)[1]
 
     def sample(self, rng, tod_h: np.ndarray) -> np.ndarray:
         """Restore times [h] (without the physical repair) of incidents starting at hours of the day ``tod_h``."""
@@ -424,7 +439,7 @@ def guardrail_effects(guardrails: tuple[str, ...], params: OpsParams) -> dict:
     miss = {a: 1.0 for a in ACTIONS}
     miss_no_hitl = {a: 1.0 for a in ACTIONS}     # without human_in_loop (people already decide at L0-L3)
     reach_cap = 0
-    canary = 0.0
+    canary = canary_catch = 0.0
     hitl = 0.0
     cost = 0.0
     for name in guardrails:
@@ -433,7 +448,14 @@ def guardrail_effects(guardrails: tuple[str, ...], params: OpsParams) -> dict:
         delay_s += float(r["delay_s"])
         keep_fpr *= 1 - float(r["fpr"])
         asr *= 1 - weaken * (1 - float(r["asr_factor"]))
+        if float(r["push_canary"]) > 0:
+            # staged rollout: a bad push is stopped at the canary share of the fleet with this probability;
+            # the push still hits the canary (a split of the push, not a catch), for agents and people alike
+            canary = float(r["push_canary"])
+            canary_catch = float(r["catch_push"])
         for a in ACTIONS:
+            if a == "push" and float(r["push_canary"]) > 0:
+                continue
             c = float(r[f"catch_{a}"]) * weaken
             if bool(r["high_impact_only"]) and a not in _high_impact_actions():
                 # people in the loop see the high-impact actions only
@@ -443,15 +465,13 @@ def guardrail_effects(guardrails: tuple[str, ...], params: OpsParams) -> dict:
                 miss_no_hitl[a] *= 1 - c
         if int(r["reach_cap"]) > 0:
             reach_cap = int(r["reach_cap"]) if reach_cap == 0 else min(reach_cap, int(r["reach_cap"]))
-        if float(r["push_canary"]) > 0:
-            canary = float(r["push_canary"])
         if bool(r["high_impact_only"]):
             hitl = params.high_impact_share
         cost += float(r["cost_cny_per_agent_year"])
     return {"delay_h": delay_s / 3600.0, "fpr": 1 - keep_fpr, "asr_factor": asr, "miss": miss,
             "miss_no_hitl": miss_no_hitl,
             "reach_cap": reach_cap, "canary": canary, "hitl_share": hitl, "cost_per_agent": cost,
-            "canary_catch": 1 - miss["push"] if canary else 0.0}
+            "canary_catch": canary_catch}
 
 
 @cache

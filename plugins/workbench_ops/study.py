@@ -37,9 +37,22 @@ def build_space(scenario, demands: str = "auto", protection: str | None = None, 
     variables = tuple(Integer(f"level_{d}", min_level, max_level, long_name=f"autonomy level, {d}") for d in DOMAINS) \
         + tuple(Binary(f"guard_{g}", long_name=f"guardrail {g.replace('_', ' ')}") for g in names)
     context = {"base": base, "params": p, "guardrails": tuple(names), "seed": seed,
-               "token": f"{scenario.name}:{id(base)}"}
+               "token": _fingerprint(base)}
     return Space(variables, context=context, decode=decode, name="ops_autonomy",
                  attrs={"scenario": scenario.name, "demands": demands})
+
+
+def _fingerprint(base) -> str:
+    """A digest of the demands and paths (the memo key must not depend on an object's id)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for arr in (base.demand_ids.astype(str), base.site_ids.astype(str), base.link_ids.astype(str), base.link_km,
+                base.traffic_bps, base.people, base.protection.astype(str), base.work.indices, base.work.indptr,
+                base.backup.indices, base.backup.indptr, base.site_mtbf_h, base.site_mttr_h):
+        h.update(np.ascontiguousarray(arr).tobytes() if arr.dtype.kind != "U" else "\x1f".join(arr).encode())
+    h.update(repr(base.agents.to_dict("list") if len(base.agents) else {}).encode())
+    return h.hexdigest()
 
 
 def decode(context, X) -> list:
@@ -56,7 +69,7 @@ def decode(context, X) -> list:
 
 def evaluate(context, levels: dict, guardrails: tuple) -> dict:
     """(unavailability, cost, damage) of one candidate (memoised per process)."""
-    key = (context["token"], tuple(levels[d] for d in DOMAINS), guardrails)
+    key = (context["token"], context["params"], tuple(levels[d] for d in DOMAINS), guardrails)
     if key in _MEMO:
         _MEMO.move_to_end(key)
         return _MEMO[key]

@@ -37,6 +37,7 @@ from .model import (
     OpsError,
     OpsParams,
     build_chain,
+    fault_class_row,
     guardrail_effects,
     human_review_catch,
     level_performers,
@@ -313,12 +314,12 @@ def _backup(net, w, s, t, links, sites, link_srg, site_srg, srg_links, srg_sites
     groups = set()
     for lk in links:
         groups.update(link_srg[lk])
-    for st in sites:
+    for st in inner:                                   # the end sites are on both paths anyway
         groups.update(site_srg[st])
     srg_l = np.array(sorted({x for g in groups for x in srg_links.get(g, [])}), np.int64)
     srg_s = np.array(sorted({x for g in groups for x in srg_sites.get(g, [])}), np.int64)
     srg_s = srg_s[(srg_s != s) & (srg_s != t)]
-    attempts = [("srg-disjoint", np.union1d(links, srg_l), np.union1d(inner, srg_s)),
+    attempts = [("srg-disjoint" if groups else "node-disjoint", np.union1d(links, srg_l), np.union1d(inner, srg_s)),
                 ("node-disjoint", links, inner),
                 ("link-disjoint", links, np.zeros(0, np.int64))]
     seen = set()
@@ -391,9 +392,10 @@ class FaultSystem:
         return self.element_id.size
 
     def mean_restore_h(self) -> np.ndarray:
-        """Mean time to restore of each element [h]: its chain's mean plus the physical repair."""
-        cm = np.array([c.mean() for c in self.chains])
-        return cm[self.chain_index] + self.phys_h
+        """Mean time to restore of each element [h]: its chain's mean plus the physical repair (whose crew
+        waits for the on-call call-out outside working hours even where the system closed the loop)."""
+        cm = np.array([[c.mean(False), c.mean(True)] for c in self.chains]).reshape(-1, 2)
+        return cm[self.chain_index, (self.phys_h > 0).astype(int)] + self.phys_h
 
     def availability(self) -> np.ndarray:
         """Steady-state availability of each element, MTBF / (MTBF + MTTR) = 1 / (1 + rate x MTTR)."""
@@ -401,19 +403,13 @@ class FaultSystem:
 
     def sample_restore(self, elem: np.ndarray, t_fail_h: np.ndarray, rng) -> np.ndarray:
         """Restore times [h] of failures of elements ``elem`` at absolute times ``t_fail_h``."""
-        out = np.empty(elem.size)
-        ci = self.chain_index[elem]
-        tod = np.mod(t_fail_h, 24.0)
-        for c in np.unique(ci):
-            sel = ci == c
-            out[sel] = self.chains[c].sample(rng, tod[sel])
-        phys = self.phys_h[elem]
-        has = phys > 0
-        if has.any():
-            cv = self.params.repair_cv
-            s2 = math.log1p(cv * cv)
-            out[has] += rng.lognormal(np.log(phys[has]) - s2 / 2, math.sqrt(s2))
-        return out
+        base, human, oncall = self.sample_restore_parts(np.asarray(elem), rng)
+        return base + np.where(human & self.off_hours(t_fail_h), oncall, 0.0)
+
+    def off_hours(self, t_h) -> np.ndarray:
+        """Whether times ``t_h`` [h since the start, hour 0 = midnight] fall outside working hours."""
+        span = 24.0 * (1.0 - self.params.off_hours_share)
+        return ((np.asarray(t_h, float) - self.params.work_start_h) % 24.0) >= span
 
     def sample_restore_parts(self, elem: np.ndarray, rng):
         """For failures of elements ``elem`` (any shape): restore time without the on-call wait [h] (physical
@@ -433,6 +429,7 @@ class FaultSystem:
             cv = self.params.repair_cv
             s2 = math.log1p(cv * cv)
             base[has] += rng.lognormal(np.log(phys[has]) - s2 / 2, math.sqrt(s2))
+            human |= has                      # a repair crew is people: the on-call wait applies to it
         return base.reshape(shape), human.reshape(shape), oncall.reshape(shape)
 
     def subsystem(self, keep: np.ndarray) -> FaultSystem:
@@ -447,11 +444,11 @@ def _domain_performers(levels: dict) -> dict:
     return {d: level_performers(levels[d]) for d in DOMAINS}
 
 
-def default_agents(base: Base, levels: dict, params: OpsParams) -> pd.DataFrame:
-    """One operations agent per domain run at L1 or above (L0 is manual: no agent), at the domain's level,
-    scope the whole domain (used when the scenario has no ``agent`` rows of role ``ops``); exposure
-    ``ops_exposure_per_day``."""
-    doms = [d for d in DOMAINS if levels[d] >= 1]
+def default_agents(base: Base, levels: dict, params: OpsParams, present=DOMAINS) -> pd.DataFrame:
+    """One operations agent per domain that has elements (``present``) and is run at L1 or above (L0 is
+    manual: no agent), at the domain's level, scope the whole domain (used when the scenario has no
+    ``agent`` rows of role ``ops``); exposure ``ops_exposure_per_day``."""
+    doms = [d for d in DOMAINS if levels[d] >= 1 and d in present]
     return pd.DataFrame({"agent": [f"ops-{d}" for d in doms], "role": "ops", "level": [levels[d] for d in doms],
                          "domain": doms, "scope": "", "exposure": params.exposure_per_day,
                          "actions": "|".join(ACTIONS)})
@@ -461,25 +458,39 @@ def default_agents(base: Base, levels: dict, params: OpsParams) -> pd.DataFrame:
 HANDOFFS = (("radio", "ip"), ("ip", "transport"), ("transport", "ip"), ("ip", "dc"), ("dc", "ip"))
 
 
+#: up to this many possible hand-offs the reach probabilities are computed exactly (2^n live-edge graphs)
+EXACT_REACH_EDGES = 14
+
+
 def reach_matrix(agents: pd.DataFrame, p_edge: np.ndarray, seed: int = 0, samples: int = 4000) -> np.ndarray:
     """R[i, j] = probability that an injection entering agent i reaches agent j through hand-offs (R[i, i] = 1).
 
-    ``p_edge[i, j]``: probability that one compromise of i passes on to j. Estimated by percolation over
-    ``samples`` random live-edge graphs (seeded; vectorised boolean matrix products), exact enough for
-    the handful of agents of a network operator (standard error <= 0.008 at 4,000 samples).
+    ``p_edge[i, j]``: probability that one compromise of i passes on to j. Exact (every combination of
+    live and dead hand-offs) up to :data:`EXACT_REACH_EDGES` possible hand-offs, else estimated by
+    percolation over ``samples`` seeded random live-edge graphs (standard error <= 0.008 at 4,000).
     """
     n = len(agents)
     if n == 0:
         return np.zeros((0, 0))
-    rng = np.random.default_rng(seed)
-    live = rng.random((samples, n, n)) < p_edge[None]
-    reach = np.broadcast_to(np.eye(n, dtype=bool), (samples, n, n)).copy()
+    ii, jj = np.nonzero(p_edge > 0)
+    if ii.size <= EXACT_REACH_EDGES:
+        # exact: every live/dead combination of the possible hand-offs, weighted by its probability
+        states = ((np.arange(2 ** ii.size)[:, None] >> np.arange(ii.size)[None, :]) & 1).astype(bool)
+        pe = p_edge[ii, jj]
+        weight = np.prod(np.where(states, pe, 1 - pe), axis=1)
+        live = np.zeros((states.shape[0], n, n), bool)
+        live[:, ii, jj] = states
+    else:
+        rng = np.random.default_rng(seed)
+        live = rng.random((samples, n, n)) < p_edge[None]
+        weight = np.full(samples, 1.0 / samples)
+    reach = np.broadcast_to(np.eye(n, dtype=bool), live.shape).copy()
     for _ in range(n):
-        nxt = reach | (np.einsum("sij,sjk->sik", reach.astype(np.uint8), live.astype(np.uint8)) > 0)
+        nxt = reach | (np.einsum("sij,sjk->sik", reach.astype(np.int32), live.astype(np.int32)) > 0)
         if np.array_equal(nxt, reach):
             break
         reach = nxt
-    return reach.mean(0)
+    return np.tensordot(weight, reach.astype(float), axes=1)
 
 
 def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = None, *,
@@ -539,6 +550,8 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
                    np.full(radio_sites.size, params.radio_fault_rate / H_PER_YEAR), np.zeros(radio_sites.size),
                    nl + ns + radio_sites))
     for eids, fc, doms, rates, ph, comps in blocks:
+        if str(fault_class_row(fc)["physical"]).lower() != "true":
+            ph = np.zeros(eids.size)                   # fault_classes.csv says no one is sent on site
         k0 = len(ids)
         ids.extend(eids.tolist())
         cls.extend([fc] * eids.size)
@@ -565,36 +578,48 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
                 "dc": nl + np.flatnonzero(site_dom == "dc"), "radio": nl + ns + radio_sites}
     traffic_on = np.asarray(base.work.T @ base.traffic_bps).ravel()          # traffic through each component
     canary_sets = {d: _canary(comps_of[d], traffic_on, eff["canary"]) for d in DOMAINS}
+    cap = eff["reach_cap"]
+    q = eff["canary_catch"]                               # staged rollout only: a bad push stops at the canary
     for d in DOMAINS:
         if comps_of[d].size == 0:
             continue
+        # fleet-wide changes by people or the domain's agents: staged rollout splits a bad one between the
+        # canary and the fleet; a blast-radius limit lets it reach only `cap` elements (least traffic first,
+        # as an operator orders a rollout) before it is noticed. Agent-only guardrails (intent verification,
+        # two-agent approval, people in the loop, tool filtering) judge manipulated actions, not honest mistakes.
         by_system = perf[d][3] == "system"
         lam = params.change_rate * params.change_bad_prob * (params.agent_change_bad_factor if by_system else 1.0)
         lam /= H_PER_YEAR
-        q = eff["canary_catch"] if eff["canary"] > 0 else 0.0
-        add(f"change:{d}", "change", d, lam * (1 - q), 0.0, chain("change", d), comps_of[d])
+        fleet = _canary(comps_of[d], traffic_on, 1.0)[:cap] if cap else comps_of[d]
+        add(f"change:{d}", "change", d, lam * (1 - q), 0.0, chain("change", d), fleet)
         if q > 0:
-            add(f"change:{d}:canary", "change", d, lam * q, 0.0, chain("change", d), canary_sets[d])
+            add(f"change:{d}:canary", "change", d, lam * q, 0.0, chain("change", d),
+                canary_sets[d][:cap] if cap else canary_sets[d])
     # manipulated agents
     agent_tab = pd.DataFrame()
     if attacks:
+        present = [d for d in DOMAINS if comps_of[d].size]
         agent_tab = agents if agents is not None else (base.agents if len(base.agents) else
-                                                       default_agents(base, levels, params))
+                                                       default_agents(base, levels, params, present))
         agent_tab = agent_tab.copy()
-        agent_tab["exposure"] = agent_tab["exposure"].fillna(params.exposure_per_day)
-        bad = ~agent_tab["domain"].isin(DOMAINS)
+        bad = ~agent_tab["domain"].isin(DOMAINS) if len(agent_tab) else np.zeros(0, bool)
         if bad.any():
             raise OpsError(f"agent[{agent_tab['agent'][bad].iloc[0]}].ops_domain = {agent_tab['domain'][bad].iloc[0]!r}:"
                            f" expected one of {', '.join(DOMAINS)}")
+        if len(agent_tab):
+            # an agent acts at most at its domain's level of the operating point; none in a manual (L0) domain
+            dom_level = agent_tab["domain"].map(levels).fillna(0).astype(int)
+            agent_tab["level"] = np.minimum(agent_tab["level"].astype(int), dom_level)
+            agent_tab = agent_tab[agent_tab["level"] >= 1].reset_index(drop=True)
+        agent_tab["exposure"] = agent_tab["exposure"].fillna(params.exposure_per_day)
         asr = min(1.0, params.injection_success * eff["asr_factor"])
         lam0 = agent_tab["exposure"].to_numpy(float) * 365.0 * params.attack_prevalence * asr   # per year
         n_ag = len(agent_tab)
         p_edge = np.zeros((n_ag, n_ag))
         doms = agent_tab["domain"].tolist()
-        for i in range(n_ag):
-            for j in range(n_ag):
-                if i != j and (doms[i], doms[j]) in HANDOFFS:
-                    p_edge[i, j] = params.handoff_share * asr
+        pair = np.array([[(a, b) in HANDOFFS for b in DOMAINS] for a in DOMAINS])
+        di = np.array([DOMAINS.index(x) for x in doms], np.int64)
+        p_edge[:] = np.where(pair[di][:, di] & ~np.eye(n_ag, dtype=bool), params.handoff_share * asr, 0.0)
         R = reach_matrix(agent_tab, p_edge, seed=seed)
         lam_eff = lam0 @ R if n_ag else lam0             # compromise rate of each agent incl. spread [1/a]
         agent_tab["compromise_rate_per_year"] = lam0
@@ -603,7 +628,7 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
         acts = load_table("attack_actions").set_index("action")
         for i, row in agent_tab.iterrows():
             d = row["domain"]
-            scope = _scope(comps_of[d], row["scope"], base, nl, ns)
+            scope = _scope(comps_of[d], row["scope"], base, nl, ns, agent=str(row["agent"]))
             if scope.size == 0:
                 continue
             lv = int(row["level"])
@@ -626,11 +651,15 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
                        "silent": params.drift_detect_h}[str(acts.loc[a, "detect"])]
                 ck = chain("attack", d, det)
                 if a == "push":
-                    q = eff["canary_catch"] if eff["canary"] > 0 else 0.0
-                    add(f"attack:{row['agent']}:push", "attack", d, lam * (1 - q), 0.0, ck, scope)
+                    # the agent's push goes to everything in its scope, or (blast-radius limit) to the `cap`
+                    # elements it picks, worst case the busiest; staged rollout stops it at the canary share
+                    # with the staged_rollout row's probability
+                    fleet = scope[np.argsort(-traffic_on[scope], kind="stable")[:cap]] if cap else scope
+                    add(f"attack:{row['agent']}:push", "attack", d, lam * (1 - q), 0.0, ck, fleet)
                     if q > 0:
+                        can = np.intersect1d(scope, canary_sets[d]) if canary_sets[d].size else scope[:1]
                         add(f"attack:{row['agent']}:push:canary", "attack", d, lam * q, 0.0, ck,
-                            np.intersect1d(scope, canary_sets[d]) if canary_sets[d].size else scope[:1])
+                            can[:cap] if cap else can)
                     continue
                 target = str(acts.loc[a, "target"])
                 pool = scope if target != "sites" else scope[(scope >= nl) & (scope < nl + ns)]
@@ -672,7 +701,7 @@ def _canary(comps: np.ndarray, traffic_on: np.ndarray, share: float) -> np.ndarr
     return comps[np.argsort(traffic_on[comps], kind="stable")[:k]]
 
 
-def _scope(comps: np.ndarray, scope: str, base: Base, nl: int, ns: int) -> np.ndarray:
+def _scope(comps: np.ndarray, scope: str, base: Base, nl: int, ns: int, agent: str = "") -> np.ndarray:
     """Components of a domain an agent may act on: all (``""``/``domain``), ``province=NAME`` or ``site=ID``."""
     scope = (scope or "").strip()
     if scope in ("", "domain"):
@@ -680,10 +709,13 @@ def _scope(comps: np.ndarray, scope: str, base: Base, nl: int, ns: int) -> np.nd
     key, _, val = scope.partition("=")
     key = key.strip()
     vals = {v.strip() for v in val.split("|") if v.strip()}
+    where = f"agent[{agent}].ops_scope = {scope!r}"
     if key not in ("province", "site") or not vals:
-        raise OpsError(f"agent ops_scope {scope!r}: expected '' (whole domain), 'province=NAME[|NAME]' or "
-                       "'site=ID[|ID]'")
+        raise OpsError(f"{where}: expected '' (whole domain), 'province=NAME[|NAME]' or 'site=ID[|ID]'")
     attr = base.site_province if key == "province" else base.site_ids
+    unknown = sorted(vals - set(attr.tolist()))
+    if unknown:
+        raise OpsError(f"{where}: {', '.join(map(repr, unknown))} is not a {key} of scenario {base.source!r}")
     ok_site = np.isin(attr, list(vals))
     link_ok = ok_site[base.link_src] | ok_site[base.link_dst]
     comp_ok = np.concatenate([link_ok, ok_site, ok_site])

@@ -23,7 +23,7 @@ from workbench_ops.engine import (
 from workbench_ops.model import OpsError, OpsParams, build_chain, guardrail_effects, parse_guardrails, parse_levels
 from workbench_ops.system import H_PER_YEAR, build_base, build_system
 
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, WorkbenchWarning
 from workbench.model import Scenario
 
 #: L0 restore chain without physical repair: all four stages by people (30 + 60 + 15 + 30 min, stages.csv)
@@ -66,7 +66,7 @@ def test_one_repairable_element_is_mtbf_over_mtbf_plus_mttr():
     mtbf = 1 / lam
     assert float(ds["availability"].sel(demand="d0")) == pytest.approx(mtbf / (mtbf + R), rel=1e-12)
     assert float(ds["mttr_h"].sel(fault_class="fibre_cut")) == pytest.approx(R, rel=1e-12)
-    assert float(ds["downtime_min_per_year"].sel(demand="d0")) == pytest.approx((1 - A) * 525_960, rel=1e-12)
+    assert float(ds["downtime_min_per_year"].sel(demand="d0")) == pytest.approx((1 - A) * 525_600, rel=1e-12)
 
 
 def test_series_multiplies():
@@ -86,16 +86,17 @@ def test_one_plus_one_is_parallel_plus_switching_seconds():
     Ab = fibre_a(400)[0] ** 2
     t = 0.05 / 3600                                                   # 50 ms switch (G.873.1)
     u_par = (1 - Aw) * (1 - Ab)
-    u_sw = Aw * lam_w * Ab * Rw * (1 - math.exp(-t / Rw))
+    u_sw = Aw * lam_w * Ab * t                                        # every outage outlasts 50 ms: E[min(t, D)] = t
     u = 1 - float(ds["availability"].sel(demand="d0"))
     assert u == pytest.approx(u_par + u_sw, rel=1e-9)
-    # the switch itself costs seconds a year (about 1.07 cuts/yr x 50 ms), the unprotected path hours
-    assert u_sw * H_PER_YEAR * 3600 == pytest.approx(2.13 * 0.5 * Aw * Ab * 0.05, rel=1e-3)
-    assert u_sw * H_PER_YEAR * 3600 < 0.1
-    unprot = availability_analysis(triangle("none"), autonomy="L0", params={**QUIET, "change_rate": 0.0},
-                                   demands="scenario")
-    assert (1 - Aw) * H_PER_YEAR > 10                                 # > 10 h/yr on the working path alone
-    assert float(unprot["downtime_min_per_year"].sel(demand="d0")) > 60 * u * H_PER_YEAR
+    # the switch itself costs seconds a year (about 1.07 cuts/yr x 50 ms)...
+    assert u_sw * H_PER_YEAR * 3600 == pytest.approx(2.13 * 0.5 * Aw * Ab * 0.05, rel=1e-12)
+    # ... where the same path without a backup (a single link a-c) is down for hours: 1 - Aw of the year
+    with pytest.warns(WorkbenchWarning, match="1 protected demand.* no disjoint backup path"):
+        alone = availability_analysis(scenario([("a", "c", 500.0)], [("a", "c", "1+1")], sites=("a", "c")),
+                                      autonomy="L0", params=QUIET)
+    assert float(alone["downtime_min_per_year"].sel(demand="d0")) == pytest.approx((1 - Aw) * 525_600, rel=1e-12)
+    assert (1 - Aw) * H_PER_YEAR == pytest.approx(2.13 * 0.5 * Rw * Aw, rel=1e-12)   # ~15.5 h a year
 
 
 def test_shared_risk_group_caps_a_diverse_pair():
@@ -181,12 +182,17 @@ def test_restoration_window_is_exact_in_simulation():
 
     ac = int(np.flatnonzero(sys_.element_id == "link:a-c")[0])
     ab = int(np.flatnonzero(sys_.element_id == "link:a-b")[0])
-    iv = Intervals(np.array([ac, ac, ab]), np.array([10.0, 100.0, 100.2]), np.array([11.0, 102.0, 100.5]))
+    # working path a-c down [10, 11], [100, 102], [200, 201]; backup link a-b down [100.2, 100.5] (after the
+    # 90 s = 0.025 h window of the second outage) and [200.01, 200.3] (inside the third one's window)
+    iv = Intervals(np.array([ac, ac, ac, ab, ab]), np.array([10.0, 100.0, 200.0, 100.2, 200.01]),
+                   np.array([11.0, 102.0, 201.0, 100.5, 200.3]))
     down, outages = demand_downtime(sys_, iv, 1000.0, np.random.default_rng(0))
-    # first outage: 90 s; second: 90 s of switching, then the backup fails 0.2 h in for 0.3 h (0.025 h of it
-    # already inside the switch window) -> 0.025 + 0.3 - 0.025 = 0.3 h
-    assert outages[0] == 2
-    assert down[0] == pytest.approx(90 / 3600 + 90 / 3600 + 0.3 - 0.0, abs=1e-12)
+    assert outages[0] == 3
+    # first: the window, 0.025 h; second: the window + the backup's 0.3 h outage (both paths down) = 0.325 h;
+    # third: down from 200 until the backup is back at 200.3 (window [200, 200.025] inside it) = 0.3 h
+    assert down[0] == pytest.approx(0.025 + 0.325 + 0.3, abs=1e-12)
+    per, _ = demand_downtime(sys_, iv, 1000.0, np.random.default_rng(0), period_h=150.0)
+    np.testing.assert_allclose(per[:, 0], [0.35, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0], atol=1e-12)   # 150 h periods
 
 
 def test_editing_a_link_changes_the_answer():
@@ -218,7 +224,9 @@ def test_china_l4_beats_l2_and_reports_every_fault_class():
 def test_p_compromise_hand_calculation():
     sc = triangle("none")
     ds = security_analysis(sc, autonomy="L4", guardrails=["none", "tool_filtering"])
-    lam = 4 * 200 * 365 * 1e-5 * 0.24              # four domain agents, defaults of the ops_* parameters
+    # two domain agents (transport: the links; ip: the pop-tier sites; no data-centre or radio elements here),
+    # defaults of the ops_* parameters
+    lam = 2 * 200 * 365 * 1e-5 * 0.24
     assert float(ds["p_compromise"].sel(guardrail_set="none")) == pytest.approx(1 - math.exp(-lam), rel=1e-12)
     lam_tf = lam * 0.43                             # tool filtering: ASR x 0.43 (7.5% / 17.6%, LlamaFirewall)
     assert float(ds["p_compromise"].sel(guardrail_set="tool_filtering")) == pytest.approx(1 - math.exp(-lam_tf),
@@ -232,7 +240,9 @@ def test_guardrails_cut_damage_and_people_in_the_loop_add_nothing_where_people_d
     assert none > 0
     for g in l4["guardrail_set"].values:
         if g != "none":
-            assert float(l4["expected_damage"].sel(guardrail_set=g)) <= none
+            # a guardrail that catches nothing on this 3-link network (blast radius: cap 2 of 3 links) may add
+            # a hair through slower legitimate remediation (damage = U with attacks - U without, not additive)
+            assert float(l4["expected_damage"].sel(guardrail_set=g)) <= none * 1.001
     assert float(l4["expected_damage"].sel(guardrail_set="all")) < 0.1 * none
     assert float(l4["expected_damage"].sel(guardrail_set="human_in_loop")) < none
     l2 = security_analysis(sc, autonomy="L2", guardrails=["none", "human_in_loop"])
@@ -266,7 +276,14 @@ def test_guardrail_delays_slow_legitimate_remediation():
     p = OpsParams()
     plain = build_chain("software", "ip", 4, p).mean()
     slowed = build_chain("software", "ip", 4, p, guardrail_effects(("human_in_loop",), p)).mean()
-    assert slowed > plain
+    # closed form: an automated remediation happens when no stage escalates (0.9 x 0.46 x 0.9 x 0.55); a share
+    # ops_high_impact_share = 0.2 of those waits for a human decision (15 min) and, being people, for the
+    # on-call call-out outside working hours (14 of 24 h x 30 min)
+    p_auto = 0.9 * 0.46 * 0.9 * 0.55
+    assert slowed - plain == pytest.approx(p_auto * 0.2 * (15 / 60 + 14 / 24 * 0.5), rel=1e-12)
+    # at L3 people already decide: no second approval
+    l3 = build_chain("software", "ip", 3, p)
+    assert build_chain("software", "ip", 3, p, guardrail_effects(("human_in_loop",), p)).mean() == l3.mean()
 
 
 # ------------------------------------------------------------------------------------------- input
@@ -400,3 +417,99 @@ def test_manual_operations_have_no_agent_to_manipulate():
     # changes at the canary, which saves a few incident hours)
     assert float(ds["operating_cost"].sel(guardrail_set="all")) == pytest.approx(
         float(ds["operating_cost"].sel(guardrail_set="none")), rel=1e-6)
+
+
+@pytest.mark.parametrize("level", ["L0", "L2", "L4"])
+def test_monte_carlo_covers_analytic_where_reprovisioning_competes_with_repair(level):
+    """Software faults (restored remotely in about as long as re-provisioning takes) on the inner sites of
+    a square: E[min(T, D)] matters, and the analytic engine integrates it instead of assuming D exponential."""
+    sc = scenario([("a", "b", 100.0), ("b", "c", 100.0), ("a", "d", 100.0), ("d", "c", 100.0)], [("a", "c", "none")],
+                  sites=("a", "b", "c", "d"))
+    ds = availability_analysis(sc, method="monte-carlo", autonomy=level, years=10, replications=20, seed=1,
+                               params={"fibre_cut_rate": 0.0, "change_rate": 0.0, "software_fault_rate": 50.0})
+    an = float(ds["availability_analytic"].sel(demand="d0"))
+    assert float(ds["availability_ci95_low"].sel(demand="d0")) <= an <= float(ds["availability_ci95_high"].sel(demand="d0"))
+
+
+def test_parameter_overrides_are_checked():
+    with pytest.raises(OpsError, match=r"ops_change_bad_prob = 5: expected 0 to 1 \[1\]"):
+        OpsParams.from_scenario(None, change_bad_prob=5)
+    with pytest.raises(OpsError, match="ops_fibre_cut_rate = -3"):
+        OpsParams.from_scenario(None, ops_fibre_cut_rate=-3)
+    with pytest.raises(OpsError, match="unknown ops parameter 'nope'; expected one of ops_fibre_cut_rate"):
+        OpsParams.from_scenario(None, nope=1)
+
+
+def test_bad_agent_scope_names_the_agent():
+    sc = triangle("none").with_rows("agent", [{"id": "x", "role": "ops", "autonomy_level": 4, "ops_domain": "ip",
+                                               "ops_scope": "site=zz"}])
+    with pytest.raises(OpsError, match=r"agent\[x\]\.ops_scope = 'site=zz': 'zz' is not a site"):
+        security_analysis(sc, guardrails=["none"])
+
+
+def test_staged_rollout_and_blast_radius_on_pushes_and_changes():
+    p = OpsParams(**{**QUIET, "change_rate": 12.0})
+    base = build_base(triangle("none"), params=p)
+    plain = build_system(base, "L4", (), p)
+    staged = build_system(base, "L4", ("staged_rollout",), p)
+    capped = build_system(base, "L4", ("blast_radius",), p)
+
+    def el(sys_, name):
+        i = int(np.flatnonzero(sys_.element_id == name)[0])
+        return sys_.rate_per_h[i], sys_.cover[:, i].nnz
+
+    lam, n = el(plain, "attack:ops-transport:push")
+    assert n == 3                                                     # every link of the domain
+    # staged rollout (catch 0.9 at a 2% canary, guardrails.csv): 10% goes fleet-wide, 90% stops at the canary
+    assert el(staged, "attack:ops-transport:push")[0] == pytest.approx(0.1 * lam, rel=1e-12)
+    assert el(staged, "attack:ops-transport:push:canary") == (pytest.approx(0.9 * lam, rel=1e-12), 1)
+    # ... and the same split for people's and agents' honest bad changes (12 a year, 1% bad)
+    lam_c = 12 * 0.01 / H_PER_YEAR
+    assert el(plain, "change:transport") == (pytest.approx(lam_c), 3)
+    assert el(staged, "change:transport")[0] == pytest.approx(0.1 * lam_c)
+    assert el(staged, "change:transport:canary")[0] == pytest.approx(0.9 * lam_c)
+    # a blast-radius limit (2 elements) caps pushes and changes too
+    assert el(capped, "attack:ops-transport:push")[1] == 2
+    assert el(capped, "change:transport")[1] == 2
+    # agent-only guardrails do not touch honest changes
+    other = build_system(base, "L4", ("two_agent_approval", "intent_verification", "human_in_loop"), p)
+    assert el(other, "change:transport")[0] == pytest.approx(lam_c)
+
+
+def test_reach_matrix_is_exact_for_a_chain_of_hand_offs():
+    import pandas as pd
+
+    from workbench_ops.system import reach_matrix
+
+    agents = pd.DataFrame({"agent": ["a", "b", "c"]})
+    p = np.zeros((3, 3))
+    p[0, 1], p[1, 2] = 0.3, 0.5
+    R = reach_matrix(agents, p, seed=0)
+    np.testing.assert_allclose(R, [[1, 0.3, 0.15], [0, 1, 0.5], [0, 0, 1]], atol=1e-15)
+    assert np.array_equal(R, reach_matrix(agents, p, seed=99))           # exact: no dependence on the seed
+
+
+def test_domain_agents_only_where_the_domain_has_elements_and_levels_bound_scenario_agents():
+    p = OpsParams(**QUIET)
+    sc = triangle("none")
+    sys4 = build_system(build_base(sc, params=p), "L4", (), p)
+    assert sorted(sys4.agent_table["agent"]) == ["ops-ip", "ops-transport"]       # no dc or radio elements
+    withagent = sc.with_rows("agent", [{"id": "bot", "role": "ops", "autonomy_level": 4, "ops_domain": "transport"}])
+    b = build_base(withagent, params=p)
+    assert build_system(b, "transport=2,ip=2,dc=2,radio=2", (), p).agent_table["level"].tolist() == [2]
+    assert len(build_system(b, "L0", (), p).agent_table) == 0
+
+
+def test_compute_faults_little_law():
+    from workbench_ops.analyses import compute_faults
+
+    import workbench as wb
+
+    sc = wb.load_scenario("china-edwc")
+    p = OpsParams.from_scenario(sc)
+    sys_ = build_system(build_base(sc, params=p), "L4", (), p, attacks=False)
+    cf = compute_faults(sc, sys_)
+    R = build_chain("chip", "dc", 4, p).mean(crew=True) + 48.0
+    assert float(cf["chip_mttr_h"]) == pytest.approx(R, rel=1e-12)
+    lam = cf["chips"].values * 1.206e-5 + cf["transceivers"].values * 4.12e-7
+    np.testing.assert_allclose(cf["chips_out_mean"].values, np.minimum(lam * R * 8, cf["chips"].values))
