@@ -287,8 +287,11 @@ class Chain:
         auto_exec = esc == 4 and self._perf(3) == "system"
         return steps, human, auto_exec
 
-    @cache
     def _mean_parts(self, crew: bool = False):
+        """Mean restore time [h] and mean people hours per incident (cached per distinct chain)."""
+        return _chain_mean_parts(self, crew)
+
+    def _compute_mean_parts(self, crew: bool = False):
         """Mean restore time [h] and mean people hours per incident (without the physical repair)."""
         t = hours = 0.0
         t_esc = self.times[("escalation", "human")][0]
@@ -408,6 +411,18 @@ class Chain:
         # working hours [start, start + (1 - share) * 24) with start 8 h by default (set by build_chain)
         start = self.times.get(("_work_start", ""), (8.0,))[0]
         return ((tod_h - start) % 24.0) >= (1 - share) * 24.0
+
+
+def _chain_mean_parts(chain: Chain, crew: bool) -> tuple[float, float]:
+    key = (chain, crew)
+    if key not in _MEAN_CACHE:
+        if len(_MEAN_CACHE) > 100_000:
+            _MEAN_CACHE.clear()
+        _MEAN_CACHE[key] = chain._compute_mean_parts(crew)
+    return _MEAN_CACHE[key]
+
+
+_MEAN_CACHE: dict = {}
 
 
 @cache

@@ -478,7 +478,6 @@ def test_staged_rollout_and_blast_radius_on_pushes_and_changes():
 
 def test_reach_matrix_is_exact_for_a_chain_of_hand_offs():
     import pandas as pd
-
     from workbench_ops.system import reach_matrix
 
     agents = pd.DataFrame({"agent": ["a", "b", "c"]})
