@@ -74,6 +74,8 @@ def run(args) -> int:
                                  "mean_time_to_restore_h", "availability_traffic_weighted",
                                  "availability_people_weighted", "operator_hours_per_year",
                                  "operating_cost_cny_per_year", "customer_minutes_per_year")}
+        if "mean_time_to_restore_h_simulated" in a:
+            out["mean_time_to_restore_h_simulated"] = a["mean_time_to_restore_h_simulated"]
         out["security"] = s["security"]
         print(json.dumps(out, indent=1))
     else:
