@@ -81,7 +81,7 @@ def analytic(system: FaultSystem) -> dict:
 
 #: draws per (element restore distribution, switch kind) for E[min(T, D)]; standard error of the switch
 #: term ~ 1/sqrt(QUAD_DRAWS) of its value
-QUAD_DRAWS = 20_000
+QUAD_DRAWS = 4_000
 _EMIN_CACHE: dict = {}
 
 
@@ -100,8 +100,8 @@ def expected_min(system: FaultSystem, elem: np.ndarray, kind: np.ndarray) -> np.
     inv = inv.ravel()
     for u, (ci, ph) in enumerate(ukeys):
         chain = system.chains[int(ci)]
-        ck = (chain, float(ph), repro, t_fixed["switch"], t_fixed["restore"], p.work_start_h, p.off_hours_share,
-              p.repair_cv)
+        ck = (chain.key, float(ph), repro.key, t_fixed["switch"], t_fixed["restore"], p.work_start_h,
+              p.off_hours_share, p.repair_cv)
         if ck not in _EMIN_CACHE:
             rng = np.random.default_rng(20261202)
             off = system.off_hours(rng.uniform(0.0, 24.0, QUAD_DRAWS))

@@ -287,6 +287,14 @@ class Chain:
         auto_exec = esc == 4 and self._perf(3) == "system"
         return steps, human, auto_exec
 
+    @property
+    def key(self) -> tuple:
+        """A hashable identity of the chain's distribution (NaN detection time as None: NaN != NaN)."""
+        return (self.fault_class, self.domain, self.level, self.performer, self.auto, self.physical,
+                self.extra_auto_h, self.fpr, self.hitl_share, None if math.isnan(self.detect_h) else self.detect_h,
+                self.human_only_after, self.off_hours, self.times.get(("_work_start", ""), (8.0,))[0],
+                tuple(sorted((k, v) for k, v in self.times.items() if k[1] != "")))
+
     def _mean_parts(self, crew: bool = False):
         """Mean restore time [h] and mean people hours per incident (cached per distinct chain)."""
         return _chain_mean_parts(self, crew)
@@ -414,7 +422,7 @@ class Chain:
 
 
 def _chain_mean_parts(chain: Chain, crew: bool) -> tuple[float, float]:
-    key = (chain, crew)
+    key = (chain.key, crew)
     if key not in _MEAN_CACHE:
         if len(_MEAN_CACHE) > 100_000:
             _MEAN_CACHE.clear()
