@@ -114,7 +114,7 @@ def synthetic_system(grid: int = GRID, n_demands: int = N_DEMANDS, seed: int = S
 
 # --------------------------------------------------------------------------------------- SimPy baseline
 
-def scalar_restore(chain, tod_h: float, rnd) -> float:
+def scalar_restore(chain, tod_h: float, rnd, crew: bool = False) -> float:
     """One incident's restore time [h] (without the physical repair) drawn the straightforward way: plain
     Python, one random number at a time (``random.Random``), the same model as ``Chain.sample_parts``:
     escalation at the first system stage that fails, people (with the system's tools) from there on, guardrail
@@ -154,7 +154,8 @@ def scalar_restore(chain, tod_h: float, rnd) -> float:
             total += logn(*times[("decision", "human")])
             human = True
     oncall = logn(*times[("oncall", "human")])
-    if human and bool(chain.is_off(np.array([tod_h]))[0]):
+    start = times.get(("_work_start", ""), (8.0,))[0]
+    if (human or crew) and ((tod_h - start) % 24.0) >= (1 - chain.off_hours) * 24.0:   # outside working hours
         total += oncall
     return total
 
@@ -182,7 +183,7 @@ def simpy_elements(system, elements, horizon_h: float, rng) -> tuple[dict, float
             yield env.timeout(rnd.expovariate(lam))                   # up
             s = env.now
             t0 = time.perf_counter()
-            r = scalar_restore(chain, s % 24.0, rnd)
+            r = scalar_restore(chain, s % 24.0, rnd, crew=phys > 0)       # a repair crew waits for on-call too
             if phys > 0:
                 r += rnd.lognormvariate(math.log(phys) - s2 / 2, math.sqrt(s2))
             draw[0] += time.perf_counter() - t0
