@@ -304,15 +304,7 @@ def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, p
     ub = measure(gb, sb, eb)
     uwb = measure(np.concatenate([gw, gb]), np.concatenate([sw, sb]), np.concatenate([ew, eb]))
     both = uw + ub - uwb                                   # |W down and B down|
-    # switch windows of the working path's outages
-    t = system.switch_h[mg]
-    repro = np.isnan(t)
-    if repro.any():
-        chain = system.chains[system.reprovision_chain]
-        t[repro] = chain.sample(rng, np.mod(ms[repro], 24.0))
-    sel = has_b[mg]
-    g2, s2 = mg[sel], ms[sel]
-    e2 = np.minimum(s2 + t[sel], me[sel])
+    g2, s2, e2 = _switch_windows(system, mg, ms, me, has_b, rng)
     win = measure(g2, s2, e2)                              # windows never overlap within a demand
     u_rb = measure(np.concatenate([g2, gb]), np.concatenate([s2, sb]), np.concatenate([e2, eb]))
     win_and_b = win + ub - u_rb
@@ -346,6 +338,19 @@ class _CumulativeDown:
         return np.where(ok, val, 0.0)
 
 
+def _switch_windows(system, mg, ms, me, has_b, rng):
+    """The switch window ``[s, s + min(t, d)]`` of every working-path outage of a demand with a backup path:
+    ``t`` the demand's 1+1 switch or restoration time, or a re-provisioning time drawn from its chain at
+    the outage's hour of the day."""
+    t = system.switch_h[mg]
+    repro = np.isnan(t)
+    if repro.any():
+        t[repro] = system.chains[system.reprovision_chain].sample(rng, np.mod(ms[repro], 24.0))
+    sel = has_b[mg]
+    g2, s2 = mg[sel], ms[sel]
+    return g2, s2, np.minimum(s2 + t[sel], me[sel])
+
+
 def _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb, has_b):
     """Downtime of demands with a backup path: ``|W and B| + |S| - |S and B|``; the intersections with the
     backup's merged outages come from its cumulative down measure (searchsorted), so only the working and
@@ -353,14 +358,7 @@ def _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb,
     ub, bg, bs, be = union_measure(gb, sb, eb, n, horizon_h, return_merged=True)
     cum = _CumulativeDown(bg, bs, be, n, 2.0 * horizon_h + 1.0)
     both = np.bincount(mg, weights=cum.before(mg, me) - cum.before(mg, ms), minlength=n)
-    t = system.switch_h[mg]
-    repro = np.isnan(t)
-    if repro.any():
-        chain = system.chains[system.reprovision_chain]
-        t[repro] = chain.sample(rng, np.mod(ms[repro], 24.0))
-    sel = has_b[mg]
-    g2, s2 = mg[sel], ms[sel]
-    e2 = np.minimum(s2 + t[sel], me[sel])
+    g2, s2, e2 = _switch_windows(system, mg, ms, me, has_b, rng)
     win = np.bincount(g2, weights=e2 - s2, minlength=n)
     win_and_b = np.bincount(g2, weights=cum.before(g2, e2) - cum.before(g2, s2), minlength=n)
     down = np.where(has_b, both + win - win_and_b, uw)
