@@ -33,10 +33,12 @@ def _client(client):
 
 def operations(system: FaultSystem, failures_per_year: np.ndarray) -> dict:
     """People hours and operating cost per year of one operating point."""
-    ph = np.array([c.people_hours() for c in system.chains])[system.chain_index]
+    ph2 = np.array([[c.people_hours(False), c.people_hours(True)] for c in system.chains]).reshape(-1, 2)
+    ph = ph2[system.chain_index, (system.phys_h > 0).astype(int)]
     hours = float((failures_per_year * (ph + CREW * system.phys_h)).sum())
     p = system.params
-    agents = sum(1 for d in DOMAINS if system.levels[d] >= 1)          # domains run with agents (L1 and up)
+    # domains run with agents: L1 and up, with elements to operate
+    agents = sum(1 for d in system.present_domains if system.levels[d] >= 1)
     n_agents = len(system.agent_table) if len(system.agent_table) else agents
     cost = hours * p.wage_cny_per_h + agents * p.agent_cost_cny_per_year \
         + system.effects["cost_per_agent"] * n_agents

@@ -186,7 +186,8 @@ class OpsParams:
 
     @property
     def off_hours_share(self) -> float:
-        span = (self.work_end_h - self.work_start_h) % 24.0
+        d = self.work_end_h - self.work_start_h
+        span = d if 0.0 < d <= 24.0 else d % 24.0          # 0-24 = staffed around the clock; start = end: never
         return 1.0 - span / 24.0
 
     def replace(self, **kw) -> OpsParams:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
+import pandas as pd
 
 from .model import DOMAINS, OpsParams, guardrail_names
 
@@ -44,14 +45,22 @@ def build_space(scenario, demands: str = "auto", protection: str | None = None, 
 
 def _fingerprint(base) -> str:
     """A digest of the demands and paths (the memo key must not depend on an object's id)."""
+    import dataclasses
     import hashlib
 
     h = hashlib.sha256()
-    for arr in (base.demand_ids.astype(str), base.site_ids.astype(str), base.link_ids.astype(str), base.link_km,
-                base.traffic_bps, base.people, base.protection.astype(str), base.work.indices, base.work.indptr,
-                base.backup.indices, base.backup.indptr, base.site_mtbf_h, base.site_mttr_h):
-        h.update(np.ascontiguousarray(arr).tobytes() if arr.dtype.kind != "U" else "\x1f".join(arr).encode())
-    h.update(repr(base.agents.to_dict("list") if len(base.agents) else {}).encode())
+    for f in dataclasses.fields(base):                 # every field: arrays, sparse paths, SRG lists, agents
+        v = getattr(base, f.name)
+        h.update(f.name.encode())
+        if hasattr(v, "indptr"):
+            for a in (v.indptr, v.indices, v.data):
+                h.update(np.ascontiguousarray(a).tobytes())
+        elif isinstance(v, np.ndarray):
+            h.update(np.ascontiguousarray(v).tobytes() if v.dtype.kind not in "UO" else "\x1f".join(map(str, v)).encode())
+        elif isinstance(v, pd.DataFrame):
+            h.update(repr(v.to_dict("list")).encode())
+        else:
+            h.update(repr(v).encode())
     return h.hexdigest()
 
 
@@ -69,7 +78,7 @@ def decode(context, X) -> list:
 
 def evaluate(context, levels: dict, guardrails: tuple) -> dict:
     """(unavailability, cost, damage) of one candidate (memoised per process)."""
-    key = (context["token"], context["params"], tuple(levels[d] for d in DOMAINS), guardrails)
+    key = (context["token"], context["params"], context["seed"], tuple(levels[d] for d in DOMAINS), guardrails)
     if key in _MEMO:
         _MEMO.move_to_end(key)
         return _MEMO[key]

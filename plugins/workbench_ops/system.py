@@ -386,6 +386,8 @@ class FaultSystem:
     reprovision_chain: int
     agent_table: pd.DataFrame
     effects: dict
+    #: domains that have elements (where operations agents exist at L1 and up)
+    present_domains: tuple = DOMAINS
 
     @property
     def n_elements(self) -> int:
@@ -512,7 +514,7 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
     chain_pos: dict = {}
 
     def chain(fc, d, detect_h=float("nan")):
-        key = (fc, d, detect_h)
+        key = (fc, d, None if math.isnan(detect_h) else detect_h)
         if key not in chain_pos:
             chain_pos[key] = len(chains)
             e = eff if fc != "attack" else None
@@ -590,8 +592,15 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
         by_system = perf[d][3] == "system"
         lam = params.change_rate * params.change_bad_prob * (params.agent_change_bad_factor if by_system else 1.0)
         lam /= H_PER_YEAR
-        fleet = _canary(comps_of[d], traffic_on, 1.0)[:cap] if cap else comps_of[d]
-        add(f"change:{d}", "change", d, lam * (1 - q), 0.0, chain("change", d), fleet)
+        if cap and comps_of[d].size > cap:
+            # a blast-radius limit: a bad change reaches one batch of `cap` elements before it is noticed; the
+            # batch is any of the fleet's batches with equal probability (one element per batch)
+            batches = np.array_split(comps_of[d], int(np.ceil(comps_of[d].size / cap)))
+            for b_i, batch in enumerate(batches):
+                add(f"change:{d}:batch{b_i}", "change", d, lam * (1 - q) / len(batches), 0.0, chain("change", d),
+                    batch)
+        else:
+            add(f"change:{d}", "change", d, lam * (1 - q), 0.0, chain("change", d), comps_of[d])
         if q > 0:
             add(f"change:{d}:canary", "change", d, lam * q, 0.0, chain("change", d),
                 canary_sets[d][:cap] if cap else canary_sets[d])
@@ -606,7 +615,16 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
         if bad.any():
             raise OpsError(f"agent[{agent_tab['agent'][bad].iloc[0]}].ops_domain = {agent_tab['domain'][bad].iloc[0]!r}:"
                            f" expected one of {', '.join(DOMAINS)}")
+        for _, row in agent_tab.iterrows():          # check every agent, also those an operating point drops
+            _scope(comps_of[row["domain"]], row["scope"], base, nl, ns, agent=str(row["agent"]))
+            _actions(row)
         if len(agent_tab):
+            idle = ~agent_tab["domain"].isin(present)
+            if idle.any() and agents is None and len(base.agents):
+                warnings.warn(f"agent(s) {', '.join(agent_tab['agent'][idle].head(5))} operate a domain with no "
+                              f"elements in scenario {base.source!r}: left out of the security model",
+                              WorkbenchWarning, stacklevel=2)
+            agent_tab = agent_tab[~idle]
             # an agent acts at most at its domain's level of the operating point; none in a manual (L0) domain
             dom_level = agent_tab["domain"].map(levels).fillna(0).astype(int)
             agent_tab["level"] = np.minimum(agent_tab["level"].astype(int), dom_level)
@@ -633,11 +651,7 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
                 continue
             lv = int(row["level"])
             human_decides = level_performers(lv)[2] in ("human", "both")
-            allowed = {x.strip() for x in str(row.get("actions", "|".join(ACTIONS))).split("|") if x.strip()}
-            allowed.discard("none")
-            if allowed - set(ACTIONS):
-                raise OpsError(f"agent[{row['agent']}].ops_actions: unknown action(s) {sorted(allowed - set(ACTIONS))};"
-                               f" expected '|'-separated of {', '.join(ACTIONS)}")
+            allowed = _actions(row)
             for a in ACTIONS:
                 if a not in allowed:
                     continue
@@ -657,7 +671,7 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
                     fleet = scope[np.argsort(-traffic_on[scope], kind="stable")[:cap]] if cap else scope
                     add(f"attack:{row['agent']}:push", "attack", d, lam * (1 - q), 0.0, ck, fleet)
                     if q > 0:
-                        can = np.intersect1d(scope, canary_sets[d]) if canary_sets[d].size else scope[:1]
+                        can = _canary(scope, traffic_on, eff["canary"])      # the canary share of its scope
                         add(f"attack:{row['agent']}:push:canary", "attack", d, lam * q, 0.0, ck,
                             can[:cap] if cap else can)
                     continue
@@ -690,7 +704,18 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
                        domain=np.array(dom, dtype=object).astype(str), rate_per_h=np.array(rate, float),
                        phys_h=np.array(phys, float), chain_index=np.array(chain_key, np.int64), chains=chains,
                        cover=cover, W=W, B=B, switch_kind=kind.astype(str), switch_h=sw, reprovision_chain=repro,
-                       agent_table=agent_tab, effects=eff)
+                       agent_table=agent_tab, effects=eff,
+                       present_domains=tuple(d for d in DOMAINS if comps_of[d].size))
+
+
+def _actions(row) -> set:
+    """The harmful actions an agent row's permissions allow (checked)."""
+    allowed = {x.strip() for x in str(row.get("actions", "|".join(ACTIONS))).split("|") if x.strip()}
+    allowed.discard("none")
+    if allowed - set(ACTIONS):
+        raise OpsError(f"agent[{row['agent']}].ops_actions: unknown action(s) {sorted(allowed - set(ACTIONS))}; "
+                       f"expected '|'-separated of {', '.join(ACTIONS)}, or none")
+    return allowed
 
 
 def _canary(comps: np.ndarray, traffic_on: np.ndarray, share: float) -> np.ndarray:

@@ -470,7 +470,10 @@ def test_staged_rollout_and_blast_radius_on_pushes_and_changes():
     assert el(staged, "change:transport:canary")[0] == pytest.approx(0.9 * lam_c)
     # a blast-radius limit (2 elements) caps pushes and changes too
     assert el(capped, "attack:ops-transport:push")[1] == 2
-    assert el(capped, "change:transport")[1] == 2
+    # an honest bad change reaches one batch of at most 2 links (batches of the fleet equally likely)
+    batches = [e for e in capped.element_id if e.startswith("change:transport:batch")]
+    assert len(batches) == 2 and all(el(capped, b)[1] <= 2 for b in batches)
+    assert sum(el(capped, b)[0] for b in batches) == pytest.approx(lam_c, rel=1e-12)
     # agent-only guardrails do not touch honest changes
     other = build_system(base, "L4", ("two_agent_approval", "intent_verification", "human_in_loop"), p)
     assert el(other, "change:transport")[0] == pytest.approx(lam_c)
@@ -512,3 +515,33 @@ def test_compute_faults_little_law():
     assert float(cf["chip_mttr_h"]) == pytest.approx(R, rel=1e-12)
     lam = cf["chips"].values * 1.206e-5 + cf["transceivers"].values * 4.12e-7
     np.testing.assert_allclose(cf["chips_out_mean"].values, np.minimum(lam * R * 8, cf["chips"].values))
+
+
+def test_round_the_clock_staff_never_wait_for_on_call():
+    p = OpsParams(work_start_h=0.0, work_end_h=24.0)
+    assert p.off_hours_share == 0.0
+    assert build_chain("fibre_cut", "transport", 0, p).mean() == pytest.approx((30 + 60 + 15 + 30) / 60, rel=1e-12)
+    assert OpsParams(work_start_h=8.0, work_end_h=18.0).off_hours_share == pytest.approx(14 / 24)
+    assert OpsParams(work_start_h=22.0, work_end_h=6.0).off_hours_share == pytest.approx(16 / 24)   # a night shift
+
+
+def test_study_memo_tells_scenarios_apart():
+    from workbench_ops import study
+
+    a = study.build_space(triangle("none"), params=QUIET)
+    b = study.build_space(triangle("none", srg={"a-b": "duct", "b-c": "duct"}), params=QUIET)
+    assert a.context["token"] != b.context["token"]
+    X = np.array([[4, 4, 4, 4, 0, 0, 0, 0, 0, 0]], float)
+    ua = study.unavailability(a.context, a.decode(a.context, X))[0]
+    ub = study.unavailability(b.context, b.decode(b.context, X))[0]
+    assert ub > ua                                                   # the duct is one more shared failure
+
+
+def test_scoped_agent_push_canary_lies_in_its_scope():
+    sc = triangle("none").with_rows("agent", [{"id": "bot", "role": "ops", "autonomy_level": 4,
+                                               "ops_domain": "transport", "ops_scope": "site=c", "ops_actions": "push"}])
+    p = OpsParams(**QUIET)
+    s = build_system(build_base(sc, params=p), "L4", ("staged_rollout",), p)
+    i = int(np.flatnonzero(s.element_id == "attack:bot:push:canary")[0])
+    hit = sorted(s.base.link_ids[s.cover[:, i].nonzero()[0]])
+    assert len(hit) == 1 and hit[0] in ("b-c", "a-c")               # one link with an end at site c
