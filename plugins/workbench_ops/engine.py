@@ -28,6 +28,7 @@ Monte Carlo (seeded, vectorised)
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -224,7 +225,30 @@ def _gather(member: sp.csr_matrix, iv: Intervals, by_element=None):
     return grp.astype(np.int64), st[idx], en[idx]
 
 
-def union_measure(group, start, end, n_groups: int, horizon_h: float, return_merged: bool = False):
+class TrafficClock:
+    """Cumulative traffic weight of each group (demand) over time: ``F(g, t) = integral_0^t profile_g``,
+    with ``profile`` (n_groups x 24) the hour-of-day traffic relative to the mean (each row averages 1),
+    piecewise constant by hour. Measuring intervals with ``F(g, end) - F(g, start)`` instead of
+    ``end - start`` gives traffic-weighted downtime [h at mean traffic]."""
+
+    def __init__(self, profile: np.ndarray):
+        self.profile = np.asarray(profile, float)
+        self.cum = np.concatenate([np.zeros((self.profile.shape[0], 1)), np.cumsum(self.profile, 1)], 1)
+        self.day = self.cum[:, -1]
+
+    def __call__(self, g, t):
+        t = np.asarray(t, float)
+        days = np.floor(t / 24.0)
+        h = t - 24.0 * days
+        k = np.minimum(h.astype(np.int64), 23)
+        return days * self.day[g] + self.cum[g, k] + self.profile[g, k] * (h - k)
+
+
+def _identity_clock(g, t):
+    return t
+
+
+def union_measure(group, start, end, n_groups: int, horizon_h: float, return_merged: bool = False, clock=None):
     """Measure of the union of intervals per group (and the merged intervals with ``return_merged``).
 
     Sort by (group, start); a running maximum of the end times, restarted per group by offsetting each
@@ -247,7 +271,11 @@ def union_measure(group, start, end, n_groups: int, horizon_h: float, return_mer
     prev[0] = -np.inf
     prev[1:] = run[:-1]
     prev[np.flatnonzero(g[1:] != g[:-1]) + 1] = -np.inf
-    contrib = np.maximum(0.0, e - np.maximum(s, prev))
+    lo = np.maximum(s, prev)
+    if clock is None:
+        contrib = np.maximum(0.0, e - lo)
+    else:                                       # weighted measure of the part not yet covered
+        contrib = np.where(e > lo, clock(g, e) - clock(g, np.minimum(lo, e)), 0.0)
     meas = np.bincount(g, weights=contrib, minlength=n_groups)
     if not return_merged:
         return meas
@@ -274,17 +302,23 @@ def split_periods(group, start, end, period_h: float, n_groups: int):
     return (group[idx] + n_groups * y)[keep], (s - y * period_h)[keep], (e - y * period_h)[keep]
 
 
-def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, period_h: float | None = None):
+def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, period_h: float | None = None,
+                    clock=None):
     """Downtime of every demand [h] over the horizon from the elements' down intervals, and the number of
     working-path outages.
 
     With ``period_h`` the downtime is returned per period (``n_periods x n_demands``, e.g. per simulated
     year): outages and switch windows are found on the whole timeline, then every interval set is cut at
-    the period boundaries before it is measured (no outage is restarted at a boundary)."""
+    the period boundaries before it is measured (no outage is restarted at a boundary).
+
+    With ``clock`` (a :class:`TrafficClock`) the downtime is weighted by each demand's hour-of-day traffic
+    (not with ``period_h``)."""
+    if clock is not None and period_h is not None:
+        raise ValueError("demand_downtime: a traffic clock and periods together are not supported")
     n = system.W.shape[0]
     by_el = _by_element(iv, system.W.shape[1])
     gw, sw, ew = _gather(system.W, iv, by_el)
-    uw, mg, ms, me = union_measure(gw, sw, ew, n, horizon_h, return_merged=True)
+    uw, mg, ms, me = union_measure(gw, sw, ew, n, horizon_h, return_merged=True, clock=clock)
     outages = np.bincount(mg, minlength=n)
     has_b = system.switch_kind != "none"
     n_per = 1 if period_h is None else int(math.ceil(horizon_h / period_h - 1e-9))
@@ -299,7 +333,7 @@ def demand_downtime(system: FaultSystem, iv: Intervals, horizon_h: float, rng, p
         return (uw if period_h is None else measure(gw, sw, ew)), outages
     gb, sb, eb = _gather(system.B, iv, by_el)
     if period_h is None:
-        return _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb, has_b), outages
+        return _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb, has_b, clock), outages
     uw = uw if period_h is None else measure(gw, sw, ew)
     ub = measure(gb, sb, eb)
     uwb = measure(np.concatenate([gw, gb]), np.concatenate([sw, sb]), np.concatenate([ew, eb]))
@@ -317,9 +351,10 @@ class _CumulativeDown:
     disjoint within a group): :meth:`before` gives, for queries (group, time), the measure of the group's
     intervals that lies before that time (one searchsorted)."""
 
-    def __init__(self, bg, bs, be, n_groups: int, big: float):
-        self.bg, self.bs, self.big = bg, bs, big
-        self.length = be - bs
+    def __init__(self, bg, bs, be, n_groups: int, big: float, clock=None):
+        self.bg, self.bs, self.be, self.big = bg, bs, be, big
+        self.clock = clock or _identity_clock
+        self.length = self.clock(bg, be) - self.clock(bg, bs)
         self.excl = np.cumsum(self.length) - self.length           # measure of all earlier intervals
         first = np.zeros(n_groups, np.int64)
         if bg.size:
@@ -334,7 +369,8 @@ class _CumulativeDown:
         idx = np.searchsorted(self.keys, qg * self.big + qt, side="right") - 1
         i = np.maximum(idx, 0)
         ok = (idx >= 0) & (self.bg[i] == qg)
-        val = self.excl[i] - self.group_base[qg] + np.minimum(np.maximum(qt - self.bs[i], 0.0), self.length[i])
+        inside = self.clock(qg, np.minimum(np.maximum(qt, self.bs[i]), self.be[i])) - self.clock(qg, self.bs[i])
+        val = self.excl[i] - self.group_base[qg] + inside
         return np.where(ok, val, 0.0)
 
 
@@ -351,15 +387,16 @@ def _switch_windows(system, mg, ms, me, has_b, rng):
     return g2, s2, np.minimum(s2 + t[sel], me[sel])
 
 
-def _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb, has_b):
+def _downtime_with_backup(system, n, horizon_h, rng, uw, mg, ms, me, gb, sb, eb, has_b, clock=None):
     """Downtime of demands with a backup path: ``|W and B| + |S| - |S and B|``; the intersections with the
     backup's merged outages come from its cumulative down measure (searchsorted), so only the working and
     the backup intervals are ever sorted."""
     ub, bg, bs, be = union_measure(gb, sb, eb, n, horizon_h, return_merged=True)
-    cum = _CumulativeDown(bg, bs, be, n, 2.0 * horizon_h + 1.0)
+    cum = _CumulativeDown(bg, bs, be, n, 2.0 * horizon_h + 1.0, clock)
     both = np.bincount(mg, weights=cum.before(mg, me) - cum.before(mg, ms), minlength=n)
     g2, s2, e2 = _switch_windows(system, mg, ms, me, has_b, rng)
-    win = np.bincount(g2, weights=e2 - s2, minlength=n)
+    ck = clock or _identity_clock
+    win = np.bincount(g2, weights=ck(g2, e2) - ck(g2, s2), minlength=n)
     win_and_b = np.bincount(g2, weights=cum.before(g2, e2) - cum.before(g2, s2), minlength=n)
     down = np.where(has_b, both + win - win_and_b, uw)
     return np.maximum(down, 0.0)
@@ -370,7 +407,11 @@ def replicate(system: FaultSystem, years: float, seed_seq) -> dict:
     rng = np.random.default_rng(seed_seq)
     horizon = years * H_PER_YEAR
     iv = simulate_elements(system, horizon, rng)
+    profile = system.base.traffic_profile
+    rng_w = copy.deepcopy(rng)                 # the weighted pass draws the same re-provisioning times
     down, outages = demand_downtime(system, iv, horizon, rng)
+    down_w = (demand_downtime(system, iv, horizon, rng_w, clock=TrafficClock(profile))[0]
+              if profile is not None else down)
     # restore durations by fault class (intervals cut at the horizon are excluded: their length is censored)
     done = iv.end < horizon
     classes = system.fault_class[iv.element[done]]
@@ -379,8 +420,8 @@ def replicate(system: FaultSystem, years: float, seed_seq) -> dict:
     for c in np.unique(system.fault_class):
         m = classes == c
         stats_[c] = (float(dur[m].sum()), int(m.sum()))
-    return {"downtime_h": down, "outages": outages, "restore": stats_, "events": int(iv.element.size),
-            "horizon_h": horizon}
+    return {"downtime_h": down, "traffic_weighted_downtime_h": down_w, "outages": outages, "restore": stats_,
+            "events": int(iv.element.size), "horizon_h": horizon}
 
 
 def monte_carlo(system: FaultSystem, years: float = 10.0, replications: int = 20, seed: int = 0,
@@ -405,6 +446,8 @@ def monte_carlo(system: FaultSystem, years: float = 10.0, replications: int = 20
         tot = sum(r["restore"].get(c, (0.0, 0))[0] for r in reps)
         cnt = sum(r["restore"].get(c, (0.0, 0))[1] for r in reps)
         restore[c] = (tot / cnt if cnt else float("nan"), cnt)
+    Uw = np.array([r["traffic_weighted_downtime_h"] / horizon for r in reps])
     return {"unavailability": mean, "ci95_half": half, "per_replication": U, "restore": restore,
+            "traffic_weighted_unavailability": Uw.mean(0),
             "events": sum(r["events"] for r in reps), "element_years": system.n_elements * years * replications,
             "outages_per_year": np.mean([r["outages"] for r in reps], 0) / years}

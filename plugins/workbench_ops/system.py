@@ -76,6 +76,9 @@ class Base:
     backup_kind: np.ndarray           # "srg-disjoint" | "node-disjoint" | "link-disjoint" | "none"
     agents: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
+    #: hour-of-day traffic of each demand relative to its mean (n_demands x 24, rows average 1), from the
+    #: scenario's time axis where device groups have an endpoints or demand series; None = flat
+    traffic_profile: np.ndarray | None = None
 
     @property
     def n_links(self) -> int:
@@ -140,9 +143,38 @@ def derive_demands(scenario, net: Network, params: OpsParams, which: str = "devi
     gid = dev["device"].values.astype(str)
     metro = dev["metro"].values.astype(str) if "metro" in dev else gid
     metro = np.where(metro == "", gid, metro)
-    return pd.DataFrame({"demand": gid[ok], "src": ids[pop[ok]], "dst": ids[dst[ok]],
-                         "traffic": ep[ok] * params.traffic_per_endpoint, "people": ep[ok], "metro": metro[ok],
-                         "protection": "none", "radio": True})
+    out = pd.DataFrame({"demand": gid[ok], "src": ids[pop[ok]], "dst": ids[dst[ok]],
+                        "traffic": ep[ok] * params.traffic_per_endpoint, "people": ep[ok], "metro": metro[ok],
+                        "protection": "none", "radio": True})
+    prof = hourly_profile(scenario)
+    if prof is not None:
+        out.attrs["traffic_profile"] = prof[ok]
+    return out
+
+
+def hourly_profile(scenario) -> np.ndarray | None:
+    """Hour-of-day traffic of each device group relative to its mean (groups x 24, rows average 1) from the
+    scenario's time axis: endpoints x demand per endpoint where either has a series; None without one.
+    Hours the snapshots do not cover take the group's mean (1)."""
+    if not scenario.time_varying:
+        return None
+    varying = scenario.time_varying.get("device", ())
+    if not {"endpoints", "demand"} & set(varying):
+        return None
+    x = np.asarray(scenario.varying("device", "endpoints").values, float)
+    if "demand" in varying:
+        x = x * np.asarray(scenario.varying("device", "demand").values, float)
+    w = np.asarray(scenario.snapshot_weight, float)
+    hour = pd.DatetimeIndex(scenario.snapshots).hour.to_numpy()
+    num = np.zeros((24, x.shape[1]))
+    den = np.zeros(24)
+    np.add.at(num, hour, w[:, None] * x)
+    np.add.at(den, hour, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prof = (num / den[:, None]).T                                # groups x 24
+        mean = np.nanmean(prof, axis=1, keepdims=True)
+        prof = np.where(np.isnan(prof), mean, prof) / mean
+    return np.where(np.isfinite(prof), prof, 1.0)
 
 
 def _table_demands(scenario) -> pd.DataFrame:
@@ -200,7 +232,10 @@ def build_base(scenario, *, demands: str = "auto", protection: str | None = None
             parts.append(derive_demands(scenario, net, params, "devices"))
         if demands in ("auto", "hubs", "devices+hubs"):
             parts.append(derive_demands(scenario, net, params, "hubs"))
+        profiles = [p.attrs.get("traffic_profile", np.ones((len(p), 24))) for p in parts if len(p)]
         dem = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else table
+        if any("traffic_profile" in p.attrs for p in parts):
+            dem.attrs["traffic_profile"] = np.concatenate(profiles)
     if not len(dem):
         raise OpsError(f"scenario {scenario.name!r}: no demands (no demand table, device groups or hubs)")
     if protection is not None:
@@ -243,7 +278,8 @@ def build_base(scenario, *, demands: str = "auto", protection: str | None = None
                 traffic_bps=dem["traffic"].to_numpy(float), people=dem["people"].to_numpy(float),
                 metro=dem["metro"].astype(str).to_numpy(), protection=dem["protection"].to_numpy(str),
                 radio=dem["radio"].to_numpy(bool), work=work, backup=backup, backup_kind=kind,
-                agents=_agents(scenario, pd.Index(sids)), source=scenario.name)
+                agents=_agents(scenario, pd.Index(sids)), source=scenario.name,
+                traffic_profile=dem.attrs.get("traffic_profile"))
 
 
 def _path_rows(net: Network, src, dst, pred_rows, preds) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -545,3 +545,49 @@ def test_scoped_agent_push_canary_lies_in_its_scope():
     i = int(np.flatnonzero(s.element_id == "attack:bot:push:canary")[0])
     hit = sorted(s.base.link_ids[s.cover[:, i].nonzero()[0]])
     assert len(hit) == 1 and hit[0] in ("b-c", "a-c")               # one link with an end at site c
+
+
+def test_traffic_clock_weights_downtime_by_the_hour():
+    from workbench_ops.engine import Intervals, TrafficClock
+
+    prof = np.r_[np.zeros(8), np.full(8, 2.0), np.ones(8)]           # night 0, day 2, evening 1: mean 1
+    p = OpsParams(**QUIET, restoration_s=90.0)
+    one = build_system(build_base(scenario([("a", "b", 100.0)], [("a", "b", "none")], sites=("a", "b")), params=p),
+                       "L2", (), p, attacks=False)
+    lk = int(np.flatnonzero(one.element_id == "link:a-b")[0])
+    iv = Intervals(np.array([lk, lk, lk]), np.array([0.0, 8.0, 20.0]), np.array([8.0, 10.0, 32.0]))
+    plain, _ = demand_downtime(one, iv, 100.0, np.random.default_rng(0))
+    weighted, _ = demand_downtime(one, iv, 100.0, np.random.default_rng(0), clock=TrafficClock(prof[None, :]))
+    assert plain[0] == pytest.approx(8 + 2 + 12)
+    assert weighted[0] == pytest.approx(0 + 2 * 2 + 4 * 1 + 8 * 0)     # [20, 24) evening, [24, 32) night
+    # with a backup: the 90 s restoration window of an outage at 10 h counts double (day traffic)
+    tri = build_system(build_base(triangle("restoration"), params=p), "L2", (), p, attacks=False)
+    ac = int(np.flatnonzero(tri.element_id == "link:a-c")[0])
+    iv2 = Intervals(np.array([ac]), np.array([10.0]), np.array([11.0]))
+    w2, _ = demand_downtime(tri, iv2, 100.0, np.random.default_rng(0), clock=TrafficClock(prof[None, :]))
+    assert w2[0] == pytest.approx(2 * 90 / 3600)
+
+
+def test_hourly_traffic_profile_from_the_time_axis():
+    import pandas as pd
+
+    from workbench_ops.system import hourly_profile
+
+    sc = Scenario.from_tables({
+        "site": [{"id": "a", "tier": "pop", "lon": 100.0, "lat": 30.0}, {"id": "b", "tier": "hub", "lon": 101.0,
+                                                                          "lat": 30.0}],
+        "link": [{"id": "a-b", "src": "a", "dst": "b", "length": 100.0}],
+        "chip": [{"id": "x", "bf16_flops": 1e15, "hbm": 1e11, "hbm_bw": 1e12, "tdp": 500.0}],
+        "inventory": [{"site": "b", "chip": "x", "installed": 10}],
+        "device": [{"id": "g", "lon": 100.0, "lat": 30.0, "endpoints": 1000.0, "demand": 1.0}]}, name="t")
+    idx = pd.date_range("2026-01-01", periods=48, freq="h")
+    sc = sc.with_snapshots(idx).with_series(
+        "device", "demand", pd.DataFrame({"g": np.where(idx.hour < 12, 0.5, 1.5)}, index=idx))
+    prof = hourly_profile(sc)
+    np.testing.assert_allclose(prof, [np.r_[np.full(12, 0.5), np.full(12, 1.5)]])
+    base = build_base(sc, demands="devices")
+    np.testing.assert_allclose(base.traffic_profile, prof)
+    ds = availability_analysis(sc, method="monte-carlo", demands="devices", years=2, replications=3,
+                               params={"fibre_cut_rate": 500.0})
+    assert ds.attrs["traffic_lost_method"].startswith("hour-of-day traffic")
+    assert float(ds["traffic_lost_tb_per_year"]) > 0
