@@ -570,7 +570,6 @@ def test_traffic_clock_weights_downtime_by_the_hour():
 
 def test_hourly_traffic_profile_from_the_time_axis():
     import pandas as pd
-
     from workbench_ops.system import hourly_profile
 
     sc = Scenario.from_tables({
