@@ -6,11 +6,10 @@ import json
 import math
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from .engine import MIN_PER_YEAR, analytic, monte_carlo
-from .model import DOMAINS, OpsError, OpsParams, load_table, parse_guardrails, parse_levels
+from .model import DOMAINS, OpsError, OpsParams, parse_guardrails, parse_levels
 from .system import H_PER_YEAR, Base, FaultSystem, build_base, build_system
 
 #: people sent to a physical repair (fibre splice, card swap) [1]; assumed: a two-person crew
@@ -427,7 +426,3 @@ def security_analysis(scenario, autonomy="L4", guardrails="compare", method: str
                      + f"; P(compromise)/yr {r['p_compromise']:.2f}; cost {r['operating_cost'] / 1e6:,.1f} MCNY/yr")
     ds.attrs["summary_text"] = "\n".join(lines)
     return ds
-
-
-def guardrail_table() -> pd.DataFrame:
-    return load_table("guardrails")

@@ -35,9 +35,7 @@ import pandas as pd
 from workbench.errors import WorkbenchError
 
 STAGES = ("awareness", "analysis", "decision", "execution")
-PERFORMERS = ("human", "both", "system")
 DOMAINS = ("transport", "ip", "dc", "radio")
-LEVELS = (0, 1, 2, 3, 4, 5)
 #: site tiers whose node belongs to the data-centre domain (the others are IP/transport nodes)
 DC_TIERS = ("hub", "cluster", "regional", "metro_edge", "bs_edge")
 ACTIONS = ("shut", "misroute", "drift", "push")

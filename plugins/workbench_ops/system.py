@@ -282,7 +282,7 @@ def build_base(scenario, *, demands: str = "auto", protection: str | None = None
                 traffic_profile=dem.attrs.get("traffic_profile"))
 
 
-def _path_rows(net: Network, src, dst, pred_rows, preds) -> list[tuple[np.ndarray, np.ndarray]]:
+def _path_rows(net: Network, src, dst, preds) -> list[tuple[np.ndarray, np.ndarray]]:
     """(links, sites) of each shortest path."""
     pair, lk, _ = net.path_links(src, dst, predecessors=preds)
     out = []
@@ -299,7 +299,7 @@ def _paths(net: Network, src, dst, link_srg, site_srg, radio):
     n = src.size
     usrc = np.unique(src)
     _, preds = net.latency(usrc, return_predecessors=True)
-    rows = _path_rows(net, src, dst, None, preds)
+    rows = _path_rows(net, src, dst, preds)
     # edges of the graph: one per link (parallel links kept: the fastest is what Network uses; a backup may
     # use a parallel link, which is a separate fibre)
     w = net.link_ms + 0.5 * (net.transit_ms[net.link_src] + net.transit_ms[net.link_dst])
