@@ -46,3 +46,19 @@ def test_validate_names_bad_demand_reference():
         Scenario.from_tables({"site": [{"id": "a", "lon": 1, "lat": 1}, {"id": "b", "lon": 2, "lat": 1}],
                               "link": [{"id": "l", "src": "a", "dst": "b"}],
                               "demand": [{"id": "d", "src": "a", "dst": "zz", "traffic": 1}]})
+
+
+@pytest.mark.slow
+def test_cli_monte_carlo_on_a_dask_scheduler_address_matches_serial(capsys):
+    import json
+
+    distributed = pytest.importorskip("distributed")
+    argv = ["ops", "--method", "monte-carlo", "--years", "2", "--replications", "3", "--seed", "7",
+            "--demands", "hubs", "--json"]
+    assert main(argv) == 0
+    serial = json.loads(capsys.readouterr().out)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        assert main(argv + ["--scheduler", cl.scheduler_address]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    assert [d["availability"] for d in remote["demands"]] == [d["availability"] for d in serial["demands"]]
+    assert remote["mean_time_to_restore_h_simulated"] == serial["mean_time_to_restore_h_simulated"]
