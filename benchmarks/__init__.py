@@ -50,3 +50,15 @@ def format_result(res: dict) -> str:
         lines.append(f"{res['name']}.ratio.{key}: {value:.3g} x")
     lines.extend(f"# {note}" for note in res.get("notes", []))
     return "\n".join(lines)
+
+
+def print_result(res: dict, as_json: bool = False) -> None:
+    """Print one benchmark's result: :func:`format_result` lines, or its figures as JSON."""
+    if as_json:
+        import json
+        import sys
+
+        json.dump({k: {"value": v, "unit": u} for k, (v, u) in res["figures"].items()}, sys.stdout, indent=2)
+        print()
+    else:
+        print(format_result(res))

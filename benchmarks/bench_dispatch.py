@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import sys
 import time
 
 import numpy as np
@@ -92,13 +91,9 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     res = run(args.sample_hours)
-    if args.json:
-        json.dump({k: {"value": v, "unit": u} for k, (v, u) in res["figures"].items()}, sys.stdout, indent=2)
-        print()
-    else:
-        from benchmarks import format_result
+    from benchmarks import print_result
 
-        print(format_result(res))
+    print_result(res, args.json)
     return 0
 
 

@@ -16,8 +16,6 @@ penalty) measures what the greedy loses. Timings are single runs (the LP takes t
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 
 import numpy as np
@@ -97,13 +95,9 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     res = run(args.groups, args.sites, args.k)
-    if args.json:
-        json.dump({k: {"value": v, "unit": u} for k, (v, u) in res["figures"].items()}, sys.stdout, indent=2)
-        print()
-    else:
-        from benchmarks import format_result
+    from benchmarks import print_result
 
-        print(format_result(res))
+    print_result(res, args.json)
     return 0
 
 

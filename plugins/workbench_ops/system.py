@@ -303,24 +303,19 @@ def _paths(net: Network, src, dst, link_srg, site_srg, radio):
     # edges of the graph: one per link (parallel links kept: the fastest is what Network uses; a backup may
     # use a parallel link, which is a separate fibre)
     w = net.link_ms + 0.5 * (net.transit_ms[net.link_src] + net.transit_ms[net.link_dst])
-    srg_links: dict[str, list[int]] = {}
-    for i, gs in enumerate(link_srg):
-        for g in gs:
-            srg_links.setdefault(g, []).append(i)
-    srg_sites: dict[str, list[int]] = {}
-    for i, gs in enumerate(site_srg):
-        for g in gs:
-            srg_sites.setdefault(g, []).append(i)
+    srg_links, srg_sites = _srg_members(link_srg), _srg_members(site_srg)
     wr, wc, br, bc = [], [], [], []
     kind = np.full(n, "none", dtype=object)
     cache: dict = {}
+
+    def add_path(r, c, i, links, sites):
+        """Components of one path (its links, its sites and, for a device demand, the radio at src)."""
+        comps = np.concatenate([links, nl + sites, [nl + ns + src[i]] if radio[i] else []]).astype(np.int64)
+        r.extend([i] * comps.size)
+        c.extend(comps.tolist())
+
     for i, (links, sites) in enumerate(rows):
-        wr.extend([i] * (links.size + sites.size))
-        wc.extend(links.tolist())
-        wc.extend((nl + sites).tolist())
-        if radio[i]:
-            wr.append(i)
-            wc.append(nl + ns + src[i])
+        add_path(wr, wc, i, links, sites)
         if src[i] == dst[i] or links.size == 0:
             continue
         key = (src[i], dst[i], tuple(links.tolist()))
@@ -330,18 +325,22 @@ def _paths(net: Network, src, dst, link_srg, site_srg, radio):
         if k == "none":
             continue
         kind[i] = k
-        br.extend([i] * (blinks.size + bsites.size))
-        bc.extend(blinks.tolist())
-        bc.extend((nl + bsites).tolist())
-        if radio[i]:
-            br.append(i)
-            bc.append(nl + ns + src[i])
+        add_path(br, bc, i, blinks, bsites)
     shape = (n, nl + 2 * ns)
     work = sp.csr_matrix((np.ones(len(wr)), (wr, wc)), shape=shape)
     backup = sp.csr_matrix((np.ones(len(br)), (br, bc)), shape=shape)
     work.data[:] = 1.0
     backup.data[:] = 1.0
     return work, backup, kind.astype(str)
+
+
+def _srg_members(srg_lists) -> dict[str, list[int]]:
+    """Shared-risk group -> indices of the links (or sites) in it."""
+    out: dict[str, list[int]] = {}
+    for i, gs in enumerate(srg_lists):
+        for g in gs:
+            out.setdefault(g, []).append(i)
+    return out
 
 
 def _backup(net, w, s, t, links, sites, link_srg, site_srg, srg_links, srg_sites):
@@ -601,13 +600,9 @@ def build_system(base: Base, levels, guardrails=(), params: OpsParams | None = N
         cov_r.extend(np.asarray(comps).tolist())
         cov_c.extend(range(k0, k0 + eids.size))
     # shared-risk groups
-    groups: dict[str, list[int]] = {}
-    for i, gs in enumerate(base.link_srg):
-        for g in gs:
-            groups.setdefault(g, []).append(i)
-    for j, gs in enumerate(base.site_srg):
-        for g in gs:
-            groups.setdefault(g, []).append(nl + j)
+    groups = _srg_members(base.link_srg)
+    for g, members in _srg_members(base.site_srg).items():
+        groups.setdefault(g, []).extend(nl + j for j in members)
     for g, comps in sorted(groups.items()):
         d = "transport" if min(comps) < nl else site_dom[min(comps) - nl]
         add(f"srg:{g}", "srg", d, params.srg_rate / H_PER_YEAR, params.srg_mttr, chain("srg", d), comps)
