@@ -20,6 +20,7 @@ BENCHMARKS = {
     "optimize": "benchmarks.bench_optimize",
     "dispatch": "benchmarks.bench_dispatch",
     "ops": "benchmarks.bench_ops",
+    "embodied": "benchmarks.bench_embodied",
 }
 
 

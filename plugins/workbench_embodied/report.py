@@ -1,0 +1,1 @@
+def render(run): return None

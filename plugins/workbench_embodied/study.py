@@ -1,0 +1,215 @@
+"""The ``embodied_sites`` decision space: which candidate edge sites to open for device control loops.
+
+Variables: one 0/1 per candidate site (``open_<site>``). A candidate is a site without accelerators (an access
+PoP) in a metro whose devices of the selected classes have no placement meeting their class's miss target on
+the scenario as it is (``candidates="failing"``, the default) or every such site (``"all"``). Opening a site
+installs accelerators of type ``chip`` there (``chips_per_site``; by default sized to the loops of the devices
+entering the network at that site at 70% utilisation), all reserved for device loops, as a ``metro_edge`` site.
+
+Evaluation: the one-way latencies from every device group to every existing serving site and every candidate
+are computed once over the link graph (the context). A candidate solution re-runs only the ``edge`` and
+``split`` options (nearest open edge site, queueing with the new pools; miss probability only), and keeps the
+``device``, ``regional`` and ``hub`` results of the scenario, which opening metro sites does not change.
+
+Objectives: ``embodied_devices_missing`` [1] (devices with no placement meeting their target),
+``embodied_sites_opened`` [1] and ``embodied_chips_added`` [1].
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+import numpy as np
+
+from .dist import EmbodiedError
+
+__all__ = ["build_space", "chips_added", "decode", "devices_missing", "evaluate_solution", "rank_sites", "sample", "sites_opened"]
+
+_MEMO: OrderedDict = OrderedDict()
+_MEMO_MAX = 4096
+
+
+def build_space(scenario, classes="robot", hz=None, candidates: str = "failing", chip: str = "ascend-910c",
+                chips_per_site="auto", target_utilisation: float = 0.7, params: dict | None = None,
+                queueing: bool = True):
+    """Build the space over ``scenario`` (groups, pools and latencies computed once here).
+
+    ``chips_per_site``: an integer for every opened site, or ``"auto"``: enough for the loops of the devices that
+    enter the network at that site to load it to ``target_utilisation`` (at least one).
+    """
+    from workbench.optimize.space import Binary, Space
+    from workbench.paths import group_site_latency
+
+    from .analyses import build_groups, evaluate, site_pools
+    from .model import EmbodiedParams
+
+    if candidates not in ("failing", "all"):
+        raise EmbodiedError(f"candidates must be 'failing' or 'all', got {candidates!r}")
+    if not (chips_per_site == "auto" or (isinstance(chips_per_site, (int, np.integer)) and chips_per_site >= 1)):
+        raise EmbodiedError(f"chips_per_site must be 'auto' or a positive integer, got {chips_per_site!r}")
+    if not 0 < float(target_utilisation) < 1:
+        raise EmbodiedError(f"target_utilisation must be between 0 and 1, got {target_utilisation!r}")
+    chip_ids = scenario["chip"]["chip"].values.astype(str).tolist()
+    if chip not in chip_ids:
+        raise EmbodiedError(f"chip {chip!r} is not in the scenario's chip catalogue ({', '.join(chip_ids)})")
+    p = EmbodiedParams.from_scenario(scenario, **(params or {}))
+    g = build_groups(scenario, classes, "auto", hz)
+    pools = site_pools(scenario, p)
+    base = evaluate(scenario, g, p, queueing=queueing)
+    site = scenario["site"]
+    tier = site["tier"].values.astype(str)
+    metro = site["metro"].values.astype(str) if "metro" in site else np.full(tier.size, "")
+    free = ~pools["serving"].to_numpy()
+    if candidates == "failing":
+        from workbench.paths import group_access_site
+
+        pop = group_access_site(scenario, warn=False)[g["device_row"]]
+        failing = ~base["best_meets_target"].values
+        cand_mask = np.zeros(tier.size, bool)
+        cand_mask[np.unique(pop[failing])] = True
+        cand_mask &= free
+    else:
+        cand_mask = free & (tier != "hub")
+    cand = np.flatnonzero(cand_mask)
+    if cand.size == 0:
+        raise EmbodiedError(f"no candidate sites on scenario {scenario.name!r} (candidates={candidates!r}): every "
+                            f"device group already meets its target, or every site already has accelerators")
+    serving = np.flatnonzero(pools["serving"].to_numpy())
+    cols = np.union1d(serving, cand)
+    lat, idx = group_site_latency(scenario, sites=cols, include_access=False)
+    oneway_all = np.full((lat.shape[0], tier.size), np.inf)
+    oneway_all[:, idx] = lat
+    others = [o for o in ("device", "regional", "hub") if o in base["option"].values]
+    meets_fixed = base["meets_target"].sel(option=others).any("option").values
+    ids = site["site"].values.astype(str)
+    chips = _size(scenario, g, p, cand, chip, chips_per_site, float(target_utilisation))
+    names = [re.sub(r"\W", "_", f"open_{s}") for s in ids[cand]]
+    variables = tuple(Binary(n, long_name=f"open {ids[c]} ({metro[c] or tier[c]})") for n, c in zip(names, cand))
+    context = {"groups": g, "params": p, "pools": pools, "oneway_all": oneway_all, "candidates": cand,
+               "candidate_ids": tuple(ids[cand].tolist()), "chip": chip, "chips": chips,
+               "meets_fixed": meets_fixed, "devices": g["devices"], "queueing": bool(queueing),
+               "scenario": _Light(scenario), "token": (scenario.name, repr(p), classes, hz, candidates, chip,
+                                                       chips.tobytes(), bool(queueing))}
+    return Space(variables, context=context, decode=decode, sample=sample, name="embodied_sites",
+                 attrs={"scenario": scenario.name, "classes": str(classes), "chip": chip,
+                        "chips_per_site": str(chips_per_site), "candidates": candidates})
+
+
+def _size(scenario, g, p, cand, chip, chips_per_site, target) -> np.ndarray:
+    """Accelerators per candidate: fixed, or sized to the loops entering the network there (``auto``)."""
+    if chips_per_site != "auto":
+        return np.full(cand.size, float(chips_per_site))
+    from workbench.paths import group_access_site
+
+    from .model import operating_point
+
+    pop = group_access_site(scenario, warn=False)[g["device_row"]]
+    share = np.where(np.isfinite(g["active_share"]), g["active_share"], p.active_share)
+    lam = g["devices"] * share * g["policy_hz"]
+    ops = {m: operating_point(m, chip, p, scenario["chip"]) for m in set(g["model"])}
+    erl = lam * np.array([ops[m][1] / 1e3 / ops[m][0] for m in g["model"]])     # chips busy (batch shares a chip)
+    need = np.bincount(pop, weights=erl, minlength=scenario["site"].sizes["site"])[cand]
+    return np.maximum(np.ceil(need / target), 1.0)
+
+
+class _Light:
+    """What :func:`workbench_embodied.analyses.evaluate` reads from a scenario, without the scenario (picklable)."""
+
+    def __init__(self, scenario):
+        from workbench.paths import group_access_site
+
+        self.name = scenario.name
+        self._tables = {"chip": scenario["chip"], "device": scenario["device"][["endpoints"]]}
+        self.pop = group_access_site(scenario, warn=False)
+
+    def __getitem__(self, key):
+        return self._tables[key]
+
+
+def sample(context, random_state, n: int) -> np.ndarray:
+    """Initial population: row ``i`` opens each candidate with probability ``i / n`` (from none to all), so the
+    front's cheap end is explored from the start (uniform 0/1 draws would open half the candidates)."""
+    k = len(context["candidates"])
+    share = np.linspace(0.0, 1.0, n)[:, None]
+    return (random_state.random((n, k)) < share).astype(float)
+
+
+def rank_sites(scenario, **space_params):
+    """Candidates ranked by the devices each fixes when opened alone, and the greedy curve: devices still missing
+    after opening the top ``k`` (``k = 0..n``). A quick, transparent alternative to the NSGA-II study (sites in
+    different metros barely interact: each metro's devices use their nearest edge site).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate in rank order: ``site``, ``metro``, ``fixed_alone`` [devices] and
+        ``missing_after`` [devices] (opening this site and every one above it); ``.attrs["missing_before"]``.
+    """
+    import pandas as pd
+
+    sp = build_space(scenario, **space_params)
+    ctx = sp.context
+    k = len(ctx["candidates"])
+    before = evaluate_solution(ctx, ())["missing"]
+    alone = np.array([before - evaluate_solution(ctx, (i,))["missing"] for i in range(k)])
+    order = np.argsort(-alone, kind="stable")
+    after = np.array([evaluate_solution(ctx, tuple(sorted(order[: j + 1].tolist())))["missing"] for j in range(k)])
+    site = scenario["site"]
+    metro = site["metro"].values.astype(str)[ctx["candidates"]] if "metro" in site else np.full(k, "")
+    out = pd.DataFrame({"site": np.asarray(ctx["candidate_ids"])[order], "metro": metro[order],
+                        "chips": ctx["chips"][order], "fixed_alone": alone[order], "missing_after": after,
+                        "chips_after": np.cumsum(ctx["chips"][order])})
+    out.attrs["missing_before"] = before
+    out.attrs["units"] = {"chips": "accelerators", "fixed_alone": "devices", "missing_after": "devices",
+                          "chips_after": "accelerators"}
+    return out
+
+
+def decode(context, X) -> list:
+    """Rows of X -> tuples of opened candidate indices (into ``context["candidates"]``)."""
+    X = np.atleast_2d(np.asarray(X, float))
+    return [tuple(np.flatnonzero(row >= 0.5).tolist()) for row in X]
+
+
+def evaluate_solution(context, opened: tuple) -> dict:
+    """``{"missing": devices without a placement meeting the target, "opened": sites}`` (memoised per process)."""
+    key = (context["token"], opened)
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
+    from .analyses import evaluate
+
+    pools = context["pools"].copy()
+    sel = context["candidates"][list(opened)]
+    if sel.size:
+        pools.loc[sel, "tier"] = "metro_edge"
+        pools.loc[sel, "chip"] = context["chip"]
+        pools.loc[sel, "chips"] = context["chips"][list(opened)]
+        pools.loc[sel, "chips_consumer"] = 0.0
+        pools.loc[sel, "serving"] = True
+    ds = evaluate(context["scenario"], context["groups"], context["params"], ("edge", "split"), pools=pools,
+                  oneway_all=context["oneway_all"], queueing=context["queueing"], miss_only=True,
+                  access_pop=context["scenario"].pop)
+    meets = context["meets_fixed"] | ds["meets_target"].any("option").values
+    out = {"missing": float((context["devices"] * ~meets).sum()), "opened": float(len(opened)),
+           "chips": float(context["chips"][list(opened)].sum())}
+    _MEMO[key] = out
+    if len(_MEMO) > _MEMO_MAX:
+        _MEMO.popitem(last=False)
+    return out
+
+
+def devices_missing(context, d) -> np.ndarray:
+    """Devices of the selected classes with no placement meeting their class's miss target [1]."""
+    return np.array([evaluate_solution(context, s)["missing"] for s in d])
+
+
+def sites_opened(context, d) -> np.ndarray:
+    """Candidate sites opened [1]."""
+    return np.array([float(len(s)) for s in d])
+
+
+def chips_added(context, d) -> np.ndarray:
+    """Accelerators installed at the opened sites [1]."""
+    return np.array([float(context["chips"][list(s)].sum()) for s in d])
