@@ -2,7 +2,7 @@
 
 Device groups
     Groups whose ``device.class`` is a class of ``datasets/embodied/device_classes.csv`` are used as they are
-    (``endpoints`` devices). Otherwise (``population="auto"`` on a scenario of resident groups, or
+    (``endpoints`` devices); the core's generic ``robot`` and ``drone`` stand for ``humanoid`` and ``drone-c2``. Otherwise (``population="auto"`` on a scenario of resident groups, or
     ``"residents"``) every resident group yields one group per selected class with ``endpoints x
     per_1000_people / 1000`` devices (an assumed 2028 density per class).
 
@@ -53,6 +53,7 @@ import xarray as xr
 
 from .dist import EmbodiedError, expected_lateness, miss_probability, sample_loop, wilson_interval
 from .model import (
+    ALIASES,
     OPTIONS,
     REMOTE_TIERS,
     EmbodiedParams,
@@ -113,6 +114,7 @@ def build_groups(scenario, classes=None, population: str = "auto", hz=None) -> G
     dev = scenario["device"]
     n = dev.sizes["device"]
     cls = dev["class"].values.astype(str) if n else np.zeros(0, str)
+    cls = np.array([ALIASES.get(c, c) for c in cls.tolist()], dtype=str) if n else cls
     ids = dev["device"].values.astype(str)
     names = dev["name"].values.astype(str) if "name" in dev else ids
     metro = dev["metro"].values.astype(str) if "metro" in dev else np.full(n, "")

@@ -300,6 +300,10 @@ def miss_probability(access, const_ms, deadline_ms, p_wait=0.0, theta=np.inf, p_
         s1 = sel & simple
         out[s1] = d.sf(budget[s1])
         rows = np.flatnonzero(sel & ~simple)
+        if d.sigma == 0 and d.tail_share == 0:           # a fixed access time: exact through the CDF of W + H
+            a0 = d.shift + math.exp(d.mu)
+            out[rows] = 1.0 - wait_handover_cdf(budget[rows] - a0, pw[rows], th[rows], ph[rows], h[rows])
+            continue
         for start in range(0, rows.size, chunk):
             r = rows[start:start + chunk]
             pts, m, rest = _grid(budget[r], pw[r], th[r], ph[r], h[r], cells)

@@ -39,6 +39,8 @@ __all__ = ["EmbodiedParams", "KNEE_FACTOR", "OPTIONS", "REMOTE_TIERS", "access_d
 #: placement options of a device group's remote loop, and the site tiers each remote option may use
 OPTIONS = ("device", "edge", "regional", "hub", "split")
 REMOTE_TIERS = {"edge": ("metro_edge", "bs_edge"), "regional": ("regional", "cluster"), "hub": ("hub",)}
+#: the core's generic device classes and the catalogue class each stands for (documented in the analyses)
+ALIASES = {"robot": "humanoid", "drone": "drone-c2"}
 _TABLES = ("device_classes", "access_networks", "policy_models", "device_chips")
 _UNIT = re.compile(r"^\s*(?P<name>[^\[]+?)\s*(?:\[(?P<unit>[^\]]*)\])?\s*$")
 _TEXT = {"id", "name", "category", "access_tech", "model", "local_model", "device_chip", "kind", "edge_model",

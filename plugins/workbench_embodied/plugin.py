@@ -57,7 +57,12 @@ def workbench_parameters():
 
 @hookimpl
 def workbench_choices():
-    from .model import access_dist
+    from .model import ALIASES, access_dist, class_table
+
+    core = {"resident", *ALIASES}
+    for cid, row in class_table().iterrows():
+        if cid not in core and cid not in ("phone", "pc", "wearable", "vehicle"):
+            yield ChoiceSpec("device", "class", cid, f"{row['name']} (embodied plugin, datasets/embodied/device_classes.csv)")
 
     d = access_dist("tsn")
     yield ChoiceSpec("device", "access_tech", "tsn",
