@@ -214,23 +214,33 @@ def _per_pair(a, b, f) -> np.ndarray:
     return np.array([table[k] for k in keys], float)
 
 
-def _queue(site_idx, lam, service_ms, servers):
-    """M/G/c per site: (p_wait, theta [1/ms], utilisation) per site from per-group arrivals [1/s] and times [ms]."""
+def _queue(pool, lam, service_ms, servers, counted, servers_group):
+    """M/G/c per pool, seen by each group: the pool carries the groups it is ``counted`` for, and a group not
+    counted there adds its own load (it asks "what if I used this pool too"). Returns per group ``p_wait`` and
+    ``theta`` [1/ms], and per pool the utilisation of the counted load. ``servers`` (per pool, the counted load's)
+    and ``servers_group`` (per group, with its own load) are whole numbers."""
     from workbench_edge.queueing import erlang_c
 
     n = servers.size
-    ok = site_idx >= 0
-    L = np.bincount(site_idx[ok], weights=lam[ok], minlength=n)
-    a = np.bincount(site_idx[ok], weights=(lam * service_ms / 1e3)[ok], minlength=n)          # erlangs
-    s2 = np.bincount(site_idx[ok], weights=(lam * (service_ms / 1e3) ** 2)[ok], minlength=n)
+    ok = pool >= 0
+    cnt = ok & counted
+    ts = service_ms / 1e3
+    L = np.bincount(pool[cnt], weights=lam[cnt], minlength=n)
+    a = np.bincount(pool[cnt], weights=(lam * ts)[cnt], minlength=n)                     # erlangs
+    s2 = np.bincount(pool[cnt], weights=(lam * ts ** 2)[cnt], minlength=n)
+    p = np.maximum(pool, 0)
+    own = ok & ~counted
     with np.errstate(divide="ignore", invalid="ignore"):
-        tbar = np.where(L > 0, a / L, 0.0)
-        cs2 = np.where(L > 0, s2 / L / np.where(tbar > 0, tbar ** 2, 1.0) - 1.0, 0.0)
-        pw = np.where(servers > 0, erlang_c(np.maximum(servers, 1), a), 1.0)
-        theta = np.where((L > 0) & (a < servers), 2.0 * (servers / tbar - L) / (1.0 + np.maximum(cs2, 0)) / 1e3,
-                         np.inf)
+        Lg = L[p] + np.where(own, lam, 0.0)
+        ag = a[p] + np.where(own, lam * ts, 0.0)
+        s2g = s2[p] + np.where(own, lam * ts ** 2, 0.0)
+        c = servers_group
+        tbar = np.where(Lg > 0, ag / Lg, 0.0)
+        cs2 = np.where(Lg > 0, s2g / Lg / np.where(tbar > 0, tbar ** 2, 1.0) - 1.0, 0.0)
+        pw = np.where(c > 0, erlang_c(np.maximum(c, 1), ag), 1.0)
+        theta = np.where((Lg > 0) & (ag < c), 2.0 * (c / tbar - Lg) / (1.0 + np.maximum(cs2, 0)) / 1e3, np.inf)
         util = np.where(servers > 0, a / servers, np.where(a > 0, np.inf, 0.0))
-    pw = np.where(a >= servers, 1.0, np.where(L > 0, pw, 0.0))
+    pw = np.where(~ok | (ag >= c), 1.0, np.where(Lg > 0, pw, 0.0))
     return pw, theta, util
 
 
@@ -285,13 +295,10 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
     mean_acc = np.array([d.mean() for d in dists])[tidx]
 
     shape = (ng, len(options))
-    res = {k: np.full(shape, np.nan) for k in ("miss", "stall", "stop", "lateness", "latency", "energy", "uplink",
-                                               "queue_wait", "inference")}
-    site_of = np.full(shape, -1, np.int64)
-    util_out = {}
 
-    def remote(cols, extra_const, share):
-        """Loop metrics for a remote option whose serving site column per group is ``cols`` (-1 = none)."""
+    def remote(cols, extra_const, share, counted):
+        """Loop metrics for a remote option whose serving site column per group is ``cols`` (-1 = none); the
+        pools carry the groups ``counted`` for this option."""
         reach = cols >= 0
         j = np.where(reach, cols, 0)
         path = oneway[np.arange(ng), j] if oneway.shape[1] else np.full(ng, np.inf)
@@ -304,16 +311,20 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         pool = np.where(reach, 2 * sidx + consumer, -1)
         # servers = chips x the operating batch; a pool's batch is its groups' request-weighted mean
         lam_s = lam * share
-        okp = pool >= 0
-        nb = np.bincount(pool[okp], weights=(lam_s * b_inf)[okp], minlength=2 * len(pools))
-        nl = np.bincount(pool[okp], weights=lam_s[okp], minlength=2 * len(pools))
+        cnt = (pool >= 0) & counted
+        own = (pool >= 0) & ~counted
+        p0 = np.maximum(pool, 0)
+        nb = np.bincount(pool[cnt], weights=(lam_s * b_inf)[cnt], minlength=2 * len(pools))
+        nl = np.bincount(pool[cnt], weights=lam_s[cnt], minlength=2 * len(pools))
         batch = np.where(nl > 0, nb / np.where(nl > 0, nl, 1), 1.0)
+        nbg = nb[p0] + np.where(own, lam_s * b_inf, 0.0)
+        nlg = nl[p0] + np.where(own, lam_s, 0.0)
+        batch_g = np.where(nlg > 0, nbg / np.where(nlg > 0, nlg, 1), 1.0)
         chips_pool = np.stack([pools["chips"].to_numpy(), pools["chips_consumer"].to_numpy()], axis=1).ravel()
-        pw, th, util = _queue(pool, lam_s, t_inf, np.floor(chips_pool * batch))   # Erlang C needs whole servers
+        pw_g, th_g, util = _queue(pool, lam_s, t_inf, np.floor(chips_pool * batch), counted,
+                                  np.floor(chips_pool[p0] * batch_g))   # Erlang C needs whole servers
         if not queueing:
-            pw = np.zeros_like(pw)
-        pw_g = np.where(reach, pw[np.maximum(pool, 0)], 1.0)
-        th_g = np.where(reach, th[np.maximum(pool, 0)], np.inf)
+            pw_g = np.where(reach, 0.0, 1.0)
         util = util.reshape(-1, 2)
         const = np.where(reach & np.isfinite(path), 2 * path + tx + t_inf + params.processing_ms + extra_const, np.inf)
         args = dict(p_wait=pw_g, theta=th_g, p_ho=p_ho, ho_ms=ho)
@@ -350,8 +361,20 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
     e_share = np.nan_to_num(g["escalation_share"], nan=1.0)
     radio = np.nan_to_num(g["radio_power"])
     bits = lam * g["request_bytes"] * 8
-    comps = {}
-    for k, o in enumerate(options):
+
+    def run(assigned):
+        """Every option for every group, the pools loaded by the groups ``assigned`` to each option (None: all)."""
+        res = {k: np.full(shape, np.nan) for k in ("miss", "stall", "stop", "lateness", "latency", "energy",
+                                                   "uplink", "queue_wait", "inference")}
+        site_of = np.full(shape, -1, np.int64)
+        util_out, comps = {}, {}
+        for k, o in enumerate(options):
+            _option(k, o, res, site_of, util_out, comps,
+                    np.ones(ng, bool) if assigned is None else assigned == k)
+        return res, site_of, util_out, comps
+
+    def _option(k, o, res, site_of, util_out, comps, counted):
+        """Fill column ``k`` (option ``o``) of the results; pools carry the groups ``counted``."""
         if o == "device":
             for key, lim in (("miss", D), ("stall", D + slack), ("stop", D + slack + surv)):
                 res[key][:, k] = (t_dev > lim).astype(float)
@@ -362,10 +385,10 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
             res["energy"][:, k] = p_dev * t_dev / 1e3
             res["uplink"][:, k] = 0.0
             comps[o] = {"const": t_dev}
-            continue
+            return
         split = o == "split"
         share = e_share if split else np.ones(ng)
-        r = remote(tier_cols[o], t_loc if split else 0.0, share)
+        r = remote(tier_cols[o], t_loc if split else 0.0, share, counted)
         site_of[:, k] = r["site"]
         comps[o] = {"const": r["const"], "p_wait": r["p_wait"], "theta": r["theta"], "p_ho": p_ho, "ho": ho,
                     "local": t_loc, "share": share}
@@ -390,12 +413,37 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         res["inference"][:, k] = r["inference"]
         res["queue_wait"][:, k] = r["queue_wait"]
         res["uplink"][:, k] = bits * share
+
+    # loads: first every group on every option (pessimistic), then each option carries the groups that chose it
+    # and a group's other options are what it would see if it moved alone; repeated until the choice is stable
+    res, site_of, util_out, comps = run(None)
+    passes, stable = 1, False
+    best = _best(res, g["miss_target"])
+    if queueing and not miss_only:
+        for _ in range(4):
+            res, site_of, util_out, comps = run(best)
+            passes += 1
+            nxt = _best(res, g["miss_target"])
+            stable = bool((nxt == best).all())
+            if stable:
+                break
+            best = nxt
     if access_pop is None:
         from workbench.paths import group_access_site
 
         access_pop = group_access_site(scenario, warn=False)
     ds = _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop)
+    ds.attrs["assignment_passes"] = passes
+    ds.attrs["assignment_stable"] = int(stable)
     return (ds, comps) if return_components else ds
+
+
+def _best(res, miss_target) -> np.ndarray:
+    """Index of each group's best option: meets the target with the least device energy, else the least miss."""
+    meets = res["miss"] <= miss_target[:, None]
+    energy_key = np.where(meets, np.nan_to_num(res["energy"], nan=np.inf), np.inf)
+    return np.where(meets.any(axis=1), np.argmin(energy_key, axis=1),
+                    np.argmin(np.nan_to_num(res["miss"], nan=1.0), axis=1))
 
 
 def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop) -> xr.Dataset:
@@ -403,10 +451,8 @@ def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, acc
     stall_share = np.clip(hz[:, None] * res["lateness"] / 1e3, 0.0, 1.0)
     target = g["miss_target"][:, None]
     meets = res["miss"] <= target
-    # best option: meets the target with the least device energy; else the least miss probability
-    energy_key = np.where(meets, np.nan_to_num(res["energy"], nan=np.inf), np.inf)
     any_meet = meets.any(axis=1)
-    best = np.where(any_meet, np.argmin(energy_key, axis=1), np.argmin(np.nan_to_num(res["miss"], nan=1.0), axis=1))
+    best = _best(res, g["miss_target"])
     rows = np.arange(len(g))
     sites = pools["site"].to_numpy()
     serving_site = np.where(site_of >= 0, sites[np.maximum(site_of, 0)], "")
@@ -542,7 +588,8 @@ def deadlines_analysis(scenario, classes=None, population: str = "auto", hz=None
     grid = agg[["devices", "miss_probability", "share_meeting"]].to_xarray()
     for v, (u, ln) in {"devices": ("1", "devices"), "miss_probability": ("1", "device-weighted miss probability"),
                        "share_meeting": ("1", "share of devices meeting the class target")}.items():
-        out[f"{v}_by_metro"] = grid[v].rename({"class": "device_class"}).assign_attrs(units=u, long_name=ln)
+        out[f"{v}_by_metro"] = grid[v].rename({"class": "device_class", "metro": "metro_name"}).assign_attrs(
+            units=u, long_name=ln)
     out.attrs.update(ds.attrs)
     out.attrs.update({"analysis": "deadlines", "placement": placement, "method": method})
     return out

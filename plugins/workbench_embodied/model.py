@@ -41,10 +41,10 @@ OPTIONS = ("device", "edge", "regional", "hub", "split")
 REMOTE_TIERS = {"edge": ("metro_edge", "bs_edge"), "regional": ("regional", "cluster"), "hub": ("hub",)}
 #: the core's generic device classes and the catalogue class each stands for (documented in the analyses)
 ALIASES = {"robot": "humanoid", "drone": "drone-c2"}
-_TABLES = ("device_classes", "access_networks", "policy_models", "device_chips")
+_TABLES = ("device_classes", "access_networks", "policy_models", "device_chips", "vla_measurements")
 _UNIT = re.compile(r"^\s*(?P<name>[^\[]+?)\s*(?:\[(?P<unit>[^\]]*)\])?\s*$")
 _TEXT = {"id", "name", "category", "access_tech", "model", "local_model", "device_chip", "kind", "edge_model",
-         "ref_chip", "source", "notes"}
+         "ref_chip", "source", "notes", "chip", "config", "set"}
 
 
 def _path(name: str):
@@ -267,3 +267,40 @@ def operating_point(model: str, chip: str, params: EmbodiedParams | None = None,
 def device_power_w(chip: str) -> float:
     """Inference power of an on-device chip [W]."""
     return _chip_rates(chip)[2]
+
+
+def validation() -> pd.DataFrame:
+    """The roofline stand-in against published pi0 measurements (``datasets/embodied/vla_measurements.csv``).
+
+    Chosen on: the paper's 1-view RTX 4090 latency (the pi0 row's reference). Held out, by class:
+
+    * ``chip`` - the same configuration on another chip (RTX 5090), predicted from its RTX 4090 figure by the
+      roofline ratio (what the stand-in does for every edge and on-device chip);
+    * ``views`` - more camera views on the same chip, predicted from the 1-view efficiency of the same
+      configuration (measured / roofline) and the roofline of the larger input.
+
+    Returns one row per held-out measurement: ``measured`` and ``predicted`` [ms], ``error`` [1] (predicted /
+    measured - 1), ``class``.
+    """
+    m = load_table("vla_measurements")
+    pm = _read("policy_models")[0]
+
+    def roof(model, chip):
+        r = pm.loc[model]
+        peak, bw, _ = _chip_rates(chip)
+        return float(_roofline_s(float(r["flops_per_inference"]), float(r["bytes_per_inference"]), peak, bw))
+
+    rows = []
+    for _, r in m.iterrows():
+        if r["set"] == "held_out_chip":
+            ref = m[(m["config"] == r["config"]) & (m["model"] == r["model"]) & (m["set"] == "reference")].iloc[0]
+            pred = ref["latency"] * roof(r["model"], r["chip"]) / roof(ref["model"], ref["chip"])
+            rows.append((r["id"], "chip", r["latency"], pred))
+    for cfg in sorted(set(m["config"])):
+        one = m[(m["config"] == cfg) & (m["model"] == "pi0") & (m["chip"] == "rtx-4090")].iloc[0]
+        eff = one["latency"] / roof("pi0", "rtx-4090")
+        for _, r in m[(m["config"] == cfg) & (m["chip"] == "rtx-4090") & (m["model"] != "pi0")].iterrows():
+            rows.append((r["id"], "views", r["latency"], eff * roof(r["model"], r["chip"])))
+    out = pd.DataFrame(rows, columns=["id", "class", "measured", "predicted"])
+    out["error"] = out["predicted"] / out["measured"] - 1.0
+    return out

@@ -12,10 +12,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 from scipy.stats import norm
-
-import workbench as wb
-from workbench.cli import main
-from workbench_embodied.analyses import build_groups, evaluate
+from workbench_embodied.analyses import build_groups
 from workbench_embodied.dist import (
     AccessDist,
     EmbodiedError,
@@ -26,6 +23,9 @@ from workbench_embodied.dist import (
     wilson_interval,
 )
 from workbench_embodied.model import EmbodiedParams, access_dist, class_table, inference_ms, load_table
+
+import workbench as wb
+from workbench.cli import main
 
 FIBRE = 0.0049  # ms/km one way (FIGURES 2)
 
@@ -229,10 +229,28 @@ def test_overloaded_site_misses_surely_and_queue_uses_whole_servers():
     sc = _line(50.0, cls="humanoid", devices=50_000.0, chips=2)
     ds = wb.analyze("offload", sc, classes="humanoid", population="scenario")
     assert float(ds["miss_probability"].sel(option="edge")[0]) == 1.0
-    assert float(ds["utilisation_edge"].sel(pool="control").max()) > 1
+    assert float(ds["latency_mean"].sel(option="edge")[0]) == np.inf
+    # by hand: 50,000 x 0.5 active x 30 Hz x the inference time [s] erlangs on 1 chip x its batch servers
+    t = float(ds["inference_time"].sel(option="edge")[0]) / 1e3
+    assert 50_000 * 0.5 * 30 * t > 8
     # without queueing (unlimited accelerators) the same loop is a latency question only
     free = wb.analyze("offload", sc, classes="humanoid", population="scenario", queueing=False)
     assert float(free["miss_probability"].sel(option="edge")[0]) < 0.5
+
+
+def test_loads_follow_the_choices():
+    """A group that runs on its device does not load the edge: a small group sharing the site with a large one
+    sees only its own load when the large one stays on its devices."""
+    sc = _line(50.0, cls="humanoid", devices=50.0, chips=64)
+    agv = {"id": "h", "class": "agv", "lon": 100.0, "lat": 30.0, "endpoints": 100_000.0, "spread": 0.0,
+           "access_tech": "5g"}
+    both = sc.with_rows("device", [agv])
+    ds = wb.analyze("offload", both, classes="robot", population="scenario")
+    assert ds["best_option"].sel(group="h").item() == "device"          # AGVs meet 1e-6 only on their devices
+    alone = wb.analyze("offload", sc, classes="humanoid", population="scenario")
+    assert float(ds["miss_probability"].sel(group="g", option="edge")) == pytest.approx(
+        float(alone["miss_probability"].sel(option="edge")[0]), rel=1e-9)
+    assert ds.attrs["assignment_stable"] == 1
 
 
 def test_chunking_softens_misses():
