@@ -123,32 +123,47 @@ def build_groups(scenario, classes=None, population: str = "auto", hz=None) -> G
     techs = set(load_table("access_networks").index)
     tech = dev["access_tech"].values.astype(str) if n else np.zeros(0, str)
     explicit = np.isin(cls, list(cl.index)) & np.isin(cls, wanted)
+
+    def col(name, default):
+        return dev[name].values if name in dev else np.full(n, default)
+
+    g_hz, g_dl, g_pl = col("embodied_hz", np.nan), col("embodied_deadline", np.nan), col("embodied_placement", "auto")
     rows = []
     if population in ("auto", "scenario"):
         for i in np.flatnonzero(explicit):
-            rows.append((ids[i], i, cls[i], label[i], count[i], tech[i] if tech[i] in techs else cl.loc[cls[i], "access_tech"]))
+            rows.append((ids[i], i, cls[i], label[i], count[i], tech[i] if tech[i] in techs else cl.loc[cls[i], "access_tech"],
+                         float(g_hz[i]), float(g_dl[i]), str(g_pl[i])))
     if population == "residents" or (population == "auto" and not rows):
         resid = np.flatnonzero(~np.isin(cls, list(cl.index)))
         for c in wanted:
             share = float(cl.loc[c, "per_1000_people"]) / 1000.0
             for i in resid:
-                rows.append((f"{ids[i]}:{c}", i, c, label[i], count[i] * share, cl.loc[c, "access_tech"]))
+                rows.append((f"{ids[i]}:{c}", i, c, label[i], count[i] * share, cl.loc[c, "access_tech"], np.nan,
+                             np.nan, "auto"))
     if not rows:
         raise EmbodiedError(f"scenario {scenario.name!r} has no device groups of classes {', '.join(wanted)} and "
                             f"no resident groups to derive them from (population={population!r})")
-    f = pd.DataFrame(rows, columns=["group", "device_row", "class", "metro", "devices", "access_tech"])
+    f = pd.DataFrame(rows, columns=["group", "device_row", "class", "metro", "devices", "access_tech", "g_hz", "g_deadline",
+                                    "placement"])
     c = cl.loc[f["class"]].reset_index(drop=True)
     for col in ("policy_hz", "active_share", "deadline", "miss_target", "survival", "chunk_steps", "action_hz", "request_bytes",
                 "response_bytes", "escalation_share", "speed", "radio_power"):
         f[col] = c[col].to_numpy(float)
     for col in ("model", "local_model", "device_chip", "category"):
         f[col] = c[col].to_numpy(str)
+    # the group's own attributes, then the hz argument, override the class
+    own = np.isfinite(f["g_hz"])
+    f.loc[own, "policy_hz"] = f.loc[own, "g_hz"]
+    f.loc[own, "deadline"] = 1000.0 / f.loc[own, "g_hz"]
+    dl = np.isfinite(f["g_deadline"])
+    f.loc[dl, "deadline"] = f.loc[dl, "g_deadline"]
     if hz is not None:
         hz = float(hz)
         if not (hz > 0 and math.isfinite(hz)):
             raise EmbodiedError(f"hz must be a positive number [Hz], got {hz!r}")
         f["policy_hz"] = hz
         f["deadline"] = 1000.0 / hz
+    f = f.drop(columns=["g_hz", "g_deadline"])
     f["deadline"] = np.where(np.isfinite(f["deadline"]), f["deadline"], 1000.0 / f["policy_hz"])
     return Groups(f)
 
@@ -418,12 +433,17 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
     # and a group's other options are what it would see if it moved alone; repeated until the choice is stable
     res, site_of, util_out, comps = run(None)
     passes, stable = 1, False
-    best = _best(res, g["miss_target"])
+    pos = {o: k for k, o in enumerate(options)}
+    fixed = np.array([pos.get(pl, -1) for pl in g["placement"]], np.int64)
+    bad = sorted({pl for pl in g["placement"] if pl != "auto" and pl not in pos})
+    if bad:
+        raise EmbodiedError(f"device.embodied_placement {bad} is not among the evaluated options {', '.join(options)}")
+    best = _best(res, g["miss_target"], fixed)
     if queueing and not miss_only:
         for _ in range(4):
             res, site_of, util_out, comps = run(best)
             passes += 1
-            nxt = _best(res, g["miss_target"])
+            nxt = _best(res, g["miss_target"], fixed)
             stable = bool((nxt == best).all())
             if stable:
                 break
@@ -432,27 +452,29 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         from workbench.paths import group_access_site
 
         access_pop = group_access_site(scenario, warn=False)
-    ds = _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop)
+    ds = _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop, fixed)
     ds.attrs["assignment_passes"] = passes
     ds.attrs["assignment_stable"] = int(stable)
     return (ds, comps) if return_components else ds
 
 
-def _best(res, miss_target) -> np.ndarray:
-    """Index of each group's best option: meets the target with the least device energy, else the least miss."""
+def _best(res, miss_target, fixed=None) -> np.ndarray:
+    """Index of each group's best option: meets the target with the least device energy, else the least miss;
+    ``fixed`` (index per group, -1 = free) pins a group's placement (``device.embodied_placement``)."""
     meets = res["miss"] <= miss_target[:, None]
     energy_key = np.where(meets, np.nan_to_num(res["energy"], nan=np.inf), np.inf)
-    return np.where(meets.any(axis=1), np.argmin(energy_key, axis=1),
+    best = np.where(meets.any(axis=1), np.argmin(energy_key, axis=1),
                     np.argmin(np.nan_to_num(res["miss"], nan=1.0), axis=1))
+    return best if fixed is None else np.where(fixed >= 0, fixed, best)
 
 
-def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop) -> xr.Dataset:
+def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop, fixed) -> xr.Dataset:
     go = ("group", "option")
     stall_share = np.clip(hz[:, None] * res["lateness"] / 1e3, 0.0, 1.0)
     target = g["miss_target"][:, None]
     meets = res["miss"] <= target
-    any_meet = meets.any(axis=1)
-    best = _best(res, g["miss_target"])
+    best = _best(res, g["miss_target"], fixed)
+    any_meet = meets[np.arange(len(g)), best]        # a free group's best meets the target whenever any option does
     rows = np.arange(len(g))
     sites = pools["site"].to_numpy()
     serving_site = np.where(site_of >= 0, sites[np.maximum(site_of, 0)], "")
@@ -478,8 +500,8 @@ def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, acc
             "uplink": da(res["uplink"], go, "bit/s", "uplink traffic of the group's loops"),
             "meets_target": da(meets, go, "1", "miss probability within the class target"),
             "serving_site": da(serving_site.astype(str), go, "", "serving site of the remote loop"),
-            "best_option": da(opts[best], ("group",), "", "best placement under the miss target"),
-            "best_meets_target": da(any_meet, ("group",), "1", "some option meets the miss target"),
+            "best_option": da(opts[best], ("group",), "", "best placement under the miss target (or the fixed one)"),
+            "best_meets_target": da(any_meet, ("group",), "1", "the best (or fixed) option meets the miss target"),
             "best_miss_probability": da(res["miss"][rows, best], ("group",), "1", "miss probability, best option"),
             "slack": da(slack, ("group",), "ms", "action-buffer slack from chunking"),
             "requests": da(lam, ("group",), "1/s", "remote-loop requests offered at the peak hour (all remote)"),

@@ -1,6 +1,7 @@
 """Hook implementations of the embodied plugin (entry point ``embodied = "workbench_embodied.plugin"``).
 
-Contributes: the ``embodied_*`` scenario parameters; ``device.access_tech`` choices ``tsn`` (with the median
+Contributes: the ``embodied_*`` scenario parameters; attributes ``device.embodied_hz``, ``device.embodied_deadline``
+and ``device.embodied_placement``; ``device.access_tech`` choices ``tsn`` (with the median
 of its access round trip / 2 as the one-way delay the core path model uses); catalogues ``embodied-classes``,
 ``embodied-access``, ``embodied-models``, ``embodied-chips``; analyses ``offload`` and ``deadlines``; the study
 space ``embodied_sites`` with objectives ``embodied_devices_missing``, ``embodied_sites_opened`` and ``embodied_chips_added``; a report
@@ -12,6 +13,7 @@ from __future__ import annotations
 from workbench import hookimpl
 from workbench.plugin_types import (
     AnalysisSpec,
+    AttributeSpec,
     ChoiceSpec,
     CommandSpec,
     DatasetSpec,
@@ -68,6 +70,19 @@ def workbench_choices():
     yield ChoiceSpec("device", "access_tech", "tsn",
                      "Industrial Ethernet / time-sensitive networking (embodied plugin; one-way = half the median "
                      "access round trip of datasets/embodied/access_networks.csv)", delay=float(d.quantile(0.5)) / 2)
+
+
+@hookimpl
+def workbench_component_attributes():
+    yield AttributeSpec("device", "embodied_hz", "float", "Hz", float("nan"),
+                        "Remote policy rate of the group's loop (NaN = its class's policy_hz); range: > 0",
+                        min=0.0, exclusive="min")
+    yield AttributeSpec("device", "embodied_deadline", "float", "ms", float("nan"),
+                        "Deadline of one remote step (NaN = the class's deadline, or 1 / embodied_hz); range: > 0",
+                        min=0.0, exclusive="min")
+    yield AttributeSpec("device", "embodied_placement", "str", "", "auto",
+                        "Where the group's loop runs: auto (the best option under the class's miss target) or a "
+                        "fixed option", choices=("auto", "device", "edge", "regional", "hub", "split"))
 
 
 def _table(name):

@@ -295,3 +295,15 @@ def test_monte_carlo_analysis_agrees():
     ds = wb.analyze("deadlines", sc, classes="humanoid", population="scenario", placement="edge",
                     method="monte_carlo", samples=200_000, seed=3)
     assert float(ds["mc_low"][0]) <= float(ds["miss_probability"][0]) <= float(ds["mc_high"][0])
+
+
+def test_device_attributes_override_the_class():
+    sc = _line(50.0, cls="humanoid", devices=50.0)
+    pinned = sc.with_rows("device", [{"id": "p", "class": "humanoid", "lon": 100.0, "lat": 30.0, "endpoints": 50.0,
+                                      "spread": 0.0, "access_tech": "5g-a", "embodied_hz": 10.0,
+                                      "embodied_placement": "hub"}])
+    ds = wb.analyze("offload", pinned, classes="humanoid", population="scenario")
+    assert float(ds["policy_hz"].sel(group="p")) == 10.0 and float(ds["deadline"].sel(group="p")) == 100.0
+    assert float(ds["policy_hz"].sel(group="g")) == 30.0
+    # no hub site in this network: the pinned group cannot meet its target, and says so
+    assert ds["best_option"].sel(group="p").item() == "hub" and not bool(ds["best_meets_target"].sel(group="p"))
