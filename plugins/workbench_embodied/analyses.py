@@ -118,7 +118,7 @@ def build_groups(scenario, classes=None, population: str = "auto", hz=None) -> G
     ids = dev["device"].values.astype(str)
     names = dev["name"].values.astype(str) if "name" in dev else ids
     metro = dev["metro"].values.astype(str) if "metro" in dev else np.full(n, "")
-    label = np.where(metro != "", metro, names)
+    label = np.where(metro != "", metro, ids)           # a unique key (display names repeat: two Suzhous)
     count = dev["endpoints"].values.astype(float) if n else np.zeros(0)
     techs = set(load_table("access_networks").index)
     tech = dev["access_tech"].values.astype(str) if n else np.zeros(0, str)
@@ -131,20 +131,21 @@ def build_groups(scenario, classes=None, population: str = "auto", hz=None) -> G
     rows = []
     if population in ("auto", "scenario"):
         for i in np.flatnonzero(explicit):
-            rows.append((ids[i], i, cls[i], label[i], count[i], tech[i] if tech[i] in techs else cl.loc[cls[i], "access_tech"],
+            rows.append((ids[i], i, cls[i], label[i], names[i], count[i],
+                         tech[i] if tech[i] in techs else cl.loc[cls[i], "access_tech"],
                          float(g_hz[i]), float(g_dl[i]), str(g_pl[i])))
     if population == "residents" or (population == "auto" and not rows):
         resid = np.flatnonzero(~np.isin(cls, list(cl.index)))
         for c in wanted:
             share = float(cl.loc[c, "per_1000_people"]) / 1000.0
             for i in resid:
-                rows.append((f"{ids[i]}:{c}", i, c, label[i], count[i] * share, cl.loc[c, "access_tech"], np.nan,
-                             np.nan, "auto"))
+                rows.append((f"{ids[i]}:{c}", i, c, label[i], names[i], count[i] * share, cl.loc[c, "access_tech"],
+                             np.nan, np.nan, "auto"))
     if not rows:
         raise EmbodiedError(f"scenario {scenario.name!r} has no device groups of classes {', '.join(wanted)} and "
                             f"no resident groups to derive them from (population={population!r})")
-    f = pd.DataFrame(rows, columns=["group", "device_row", "class", "metro", "devices", "access_tech", "g_hz", "g_deadline",
-                                    "placement"])
+    f = pd.DataFrame(rows, columns=["group", "device_row", "class", "metro", "metro_name", "devices", "access_tech",
+                                    "g_hz", "g_deadline", "placement"])
     c = cl.loc[f["class"]].reset_index(drop=True)
     for col in ("policy_hz", "active_share", "deadline", "miss_target", "survival", "chunk_steps", "action_hz", "request_bytes",
                 "response_bytes", "escalation_share", "speed", "radio_power"):
@@ -353,8 +354,10 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         with np.errstate(invalid="ignore"):
             wait = np.where(pw_g >= 1, np.inf, np.where(np.isfinite(th_g) & (pw_g > 0), pw_g / th_g, 0.0))
         mean = const + mean_acc + wait + p_ho * ho / 2
+        chip_s = np.where(reach, lam_s * t_inf / 1e3 / np.maximum(b_inf, 1), 0.0)      # chips kept busy
         return dict(miss=miss, stall=stall, stop=stop, lateness=late, latency=mean, queue_wait=wait,
-                    inference=t_inf, site=sidx, util=util, const=const, p_wait=pw_g, theta=th_g)
+                    inference=t_inf, site=sidx, util=util, const=const, p_wait=pw_g, theta=th_g,
+                    pool=pool, chip_s=chip_s, chips=chips_pool)
 
     tier_cols = {}
     for o in ("edge", "regional", "hub"):
@@ -406,7 +409,7 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         r = remote(tier_cols[o], t_loc if split else 0.0, share, counted)
         site_of[:, k] = r["site"]
         comps[o] = {"const": r["const"], "p_wait": r["p_wait"], "theta": r["theta"], "p_ho": p_ho, "ho": ho,
-                    "local": t_loc, "share": share}
+                    "local": t_loc, "share": share, "pool": r["pool"], "chip_s": r["chip_s"], "chips": r["chips"]}
         util_out[o] = r["util"]
         if split:
             def mix(local, remote_, share=share):
@@ -429,33 +432,78 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         res["queue_wait"][:, k] = r["queue_wait"]
         res["uplink"][:, k] = bits * share
 
-    # loads: first every group on every option (pessimistic), then each option carries the groups that chose it
-    # and a group's other options are what it would see if it moved alone; repeated until the choice is stable
-    res, site_of, util_out, comps = run(None)
-    passes, stable = 1, False
+    # loads follow the choices: every option seen alone (no other group), then groups admitted to their
+    # preferred options while the pool has capacity (:func:`_admit`), then every option evaluated with the pools
+    # carrying the admitted groups
     pos = {o: k for k, o in enumerate(options)}
     fixed = np.array([pos.get(pl, -1) for pl in g["placement"]], np.int64)
     bad = sorted({pl for pl in g["placement"] if pl != "auto" and pl not in pos})
     if bad:
         raise EmbodiedError(f"device.embodied_placement {bad} is not among the evaluated options {', '.join(options)}")
+    res, site_of, util_out, comps = run(np.full(ng, -1))
     best = _best(res, g["miss_target"], fixed)
-    if queueing and not miss_only:
-        for _ in range(4):
-            res, site_of, util_out, comps = run(best)
-            passes += 1
-            nxt = _best(res, g["miss_target"], fixed)
-            stable = bool((nxt == best).all())
-            if stable:
-                break
-            best = nxt
+    passes = 1
+    if queueing:
+        best = _admit(res, comps, options, g["miss_target"], fixed, ADMIT_UTILISATION)
+        res, site_of, util_out, comps = run(best)
+        passes = 2
     if access_pop is None:
         from workbench.paths import group_access_site
 
         access_pop = group_access_site(scenario, warn=False)
-    ds = _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop, fixed)
+    ds = _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop, best)
     ds.attrs["assignment_passes"] = passes
-    ds.attrs["assignment_stable"] = int(stable)
     return (ds, comps) if return_components else ds
+
+
+#: pools admit groups up to this utilisation of their chips (assumed: a margin so that the wait stays short)
+ADMIT_UTILISATION = 0.9
+
+
+def _preference(res, miss_target) -> np.ndarray:
+    """Options of each group in order of preference: those meeting the target by device energy, then the rest
+    by miss probability (group x rank -> option index)."""
+    meets = res["miss"] <= miss_target[:, None]
+    energy = np.where(meets, np.nan_to_num(res["energy"], nan=np.inf), np.inf)
+    miss = np.nan_to_num(res["miss"], nan=1.0)
+    return np.lexsort((miss, energy, ~meets), axis=-1)
+
+
+def _admit(res, comps, options, miss_target, fixed, cap) -> np.ndarray:
+    """Assign each group an option: groups take their preferred options in turn (rank 0 first, ...); a pool admits
+    the groups asking for it, nearest first (smallest constant part of the step), while the chips they keep busy
+    stay within ``cap`` of its chips. The device option has no limit; a pinned group keeps its placement; a group
+    no pool admits takes its first preference (and sees the queue)."""
+    ng = res["miss"].shape[0]
+    pref = _preference(res, miss_target)
+    out = np.where(fixed >= 0, fixed, -1)
+    loads = {o: np.zeros(comps[o]["chips"].size) for o in options if "pool" in comps[o]}
+    for k, o in enumerate(options):                  # pinned groups load their pools first
+        if o in loads:
+            sel = (out == k) & (comps[o]["pool"] >= 0)
+            loads[o] += np.bincount(comps[o]["pool"][sel], weights=comps[o]["chip_s"][sel], minlength=loads[o].size)
+    for r in range(pref.shape[1]):
+        for k, o in enumerate(options):
+            ask = (out < 0) & (pref[:, r] == k)
+            if not ask.any():
+                continue
+            if o not in loads:                       # on the device: always room
+                out[ask] = k
+                continue
+            c = comps[o]
+            idx = np.flatnonzero(ask & (c["pool"] >= 0))
+            if idx.size == 0:
+                continue
+            order = idx[np.lexsort((c["const"][idx], c["pool"][idx]))]
+            pool, need = c["pool"][order], c["chip_s"][order]
+            cum = np.cumsum(need)
+            start = np.r_[0, np.flatnonzero(np.diff(pool)) + 1]
+            base = np.repeat(cum[start] - need[start], np.diff(np.r_[start, pool.size]))
+            # needs are >= 0, so within a pool the admitted groups are a prefix of the nearest-first order
+            ok = cum - base + loads[o][pool] <= cap * c["chips"][pool]
+            out[order[ok]] = k
+            loads[o] += np.bincount(pool[ok], weights=need[ok], minlength=loads[o].size)
+    return np.where(out >= 0, out, pref[:, 0]) if ng else out
 
 
 def _best(res, miss_target, fixed=None) -> np.ndarray:
@@ -468,12 +516,12 @@ def _best(res, miss_target, fixed=None) -> np.ndarray:
     return best if fixed is None else np.where(fixed >= 0, fixed, best)
 
 
-def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop, fixed) -> xr.Dataset:
+def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop, assigned) -> xr.Dataset:
     go = ("group", "option")
     stall_share = np.clip(hz[:, None] * res["lateness"] / 1e3, 0.0, 1.0)
     target = g["miss_target"][:, None]
     meets = res["miss"] <= target
-    best = _best(res, g["miss_target"], fixed)
+    best = assigned
     any_meet = meets[np.arange(len(g)), best]        # a free group's best meets the target whenever any option does
     rows = np.arange(len(g))
     sites = pools["site"].to_numpy()
@@ -511,6 +559,7 @@ def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, acc
             "option": ("option", opts),
             "class": ("group", g["class"].astype(str)),
             "metro": ("group", g["metro"].astype(str)),
+            "metro_name": ("group", g["metro_name"].astype(str)),
             "devices": ("group", g["devices"], {"units": "1", "long_name": "devices"}),
             "access_tech": ("group", g["access_tech"].astype(str)),
             "policy_hz": ("group", hz, {"units": "Hz", "long_name": "remote policy rate"}),

@@ -93,7 +93,7 @@ def deadline(args) -> dict:
     dist = access_dist(spec) if spec in set(load_table("access_networks").index) else parse_access(spec)
     const = 2 * path + inf
     theta = 1.0 / wm if (pw > 0 and wm > 0) else math.inf
-    p = float(miss_probability(dist, const, d_ms, pw if wm > 0 else 0.0, theta, ph, hm)[0])
+    p = float(miss_probability(dist, const, d_ms, pw if wm > 0 else 0.0, theta, ph, hm))
     out = {"miss_probability": p, "deadline_ms": d_ms, "constant_ms": const, "path_ms_one_way": path,
            "inference_ms": inf, "access": spec, "access_fit": dist.summary(),
            "wait": {"probability": pw, "mean_ms": wm}, "handover": {"probability": ph, "interruption_ms": hm},

@@ -258,8 +258,8 @@ def _grid(budget, p_wait, theta, p_ho, ho_ms, cells):
 
 
 def _prep(access, const_ms, deadline_ms, p_wait, theta, p_ho, ho_ms):
-    const = np.atleast_1d(np.asarray(const_ms, float))
-    dl = np.atleast_1d(np.asarray(deadline_ms, float))
+    const = np.asarray(const_ms, float)
+    dl = np.asarray(deadline_ms, float)
     shape = np.broadcast_shapes(const.shape, dl.shape, np.shape(p_wait), np.shape(theta), np.shape(p_ho),
                                 np.shape(ho_ms))
     if isinstance(access, AccessDist):

@@ -1,10 +1,13 @@
 """The ``embodied_sites`` decision space: which candidate edge sites to open for device control loops.
 
-Variables: one 0/1 per candidate site (``open_<site>``). A candidate is a site without accelerators (an access
-PoP) in a metro whose devices of the selected classes have no placement meeting their class's miss target on
-the scenario as it is (``candidates="failing"``, the default) or every such site (``"all"``). Opening a site
-installs accelerators of type ``chip`` there (``chips_per_site``; by default sized to the loops of the devices
-entering the network at that site at 70% utilisation), all reserved for device loops, as a ``metro_edge`` site.
+Variables: one 0/1 per candidate site (``open_<site>``). A candidate is the access site of a metro whose devices
+of the selected classes have no placement meeting their class's miss target on the scenario as it is
+(``candidates="failing"``, the default) or every site but the hubs (``"all"``). Opening a site without
+accelerators installs accelerators of type ``chip`` there as a ``metro_edge`` site; opening a site that has them
+installs new ``chip`` accelerators for its device loops (its own reserved share goes back to other work; the
+site's consumer pool keeps its chips but is timed on the new type, so keep consumer classes out of this study).
+Either way the count is ``chips_per_site``, by default sized to the loops of the devices entering the network at that site at 70%
+utilisation.
 
 Evaluation: the one-way latencies from every device group to every existing serving site and every candidate
 are computed once over the link graph (the context). A candidate solution re-runs only the ``edge`` and
@@ -68,9 +71,8 @@ def build_space(scenario, classes="robot", hz=None, candidates: str = "failing",
         failing = ~base["best_meets_target"].values
         cand_mask = np.zeros(tier.size, bool)
         cand_mask[np.unique(pop[failing])] = True
-        cand_mask &= free
     else:
-        cand_mask = free & (tier != "hub")
+        cand_mask = tier != "hub"
     cand = np.flatnonzero(cand_mask)
     if cand.size == 0:
         raise EmbodiedError(f"no candidate sites on scenario {scenario.name!r} (candidates={candidates!r}): every "
@@ -83,11 +85,13 @@ def build_space(scenario, classes="robot", hz=None, candidates: str = "failing",
     others = [o for o in ("device", "regional", "hub") if o in base["option"].values]
     meets_fixed = base["meets_target"].sel(option=others).any("option").values
     ids = site["site"].values.astype(str)
-    chips = _size(scenario, g, p, cand, chip, chips_per_site, float(target_utilisation))
+    kinds = np.full(cand.size, chip, dtype=object)
+    chips = _size(scenario, g, p, cand, kinds, chips_per_site, float(target_utilisation))
     names = [re.sub(r"\W", "_", f"open_{s}") for s in ids[cand]]
     variables = tuple(Binary(n, long_name=f"open {ids[c]} ({metro[c] or tier[c]})") for n, c in zip(names, cand))
     context = {"groups": g, "params": p, "pools": pools, "oneway_all": oneway_all, "candidates": cand,
-               "candidate_ids": tuple(ids[cand].tolist()), "chip": chip, "chips": chips,
+               "candidate_ids": tuple(ids[cand].tolist()), "chip_kind": kinds, "chips": chips,
+               "existing": ~free[cand],
                "meets_fixed": meets_fixed, "devices": g["devices"], "queueing": bool(queueing),
                "scenario": _Light(scenario), "token": (scenario.name, repr(p), classes, hz, candidates, chip,
                                                        chips.tobytes(), bool(queueing))}
@@ -96,8 +100,9 @@ def build_space(scenario, classes="robot", hz=None, candidates: str = "failing",
                         "chips_per_site": str(chips_per_site), "candidates": candidates})
 
 
-def _size(scenario, g, p, cand, chip, chips_per_site, target) -> np.ndarray:
-    """Accelerators per candidate: fixed, or sized to the loops entering the network there (``auto``)."""
+def _size(scenario, g, p, cand, kinds, chips_per_site, target) -> np.ndarray:
+    """Accelerators per candidate (of type ``kinds[i]``): fixed, or sized to the loops entering the network there
+    (``auto``)."""
     if chips_per_site != "auto":
         return np.full(cand.size, float(chips_per_site))
     from workbench.paths import group_access_site
@@ -107,9 +112,15 @@ def _size(scenario, g, p, cand, chip, chips_per_site, target) -> np.ndarray:
     pop = group_access_site(scenario, warn=False)[g["device_row"]]
     share = np.where(np.isfinite(g["active_share"]), g["active_share"], p.active_share)
     lam = g["devices"] * share * g["policy_hz"]
-    ops = {m: operating_point(m, chip, p, scenario["chip"]) for m in set(g["model"])}
-    erl = lam * np.array([ops[m][1] / 1e3 / ops[m][0] for m in g["model"]])     # chips busy (batch shares a chip)
-    need = np.bincount(pop, weights=erl, minlength=scenario["site"].sizes["site"])[cand]
+    need = np.zeros(cand.size)
+    where = {c: j for j, c in enumerate(cand.tolist())}
+    for kind in set(kinds.tolist()):
+        ops = {m: operating_point(m, kind, p, scenario["chip"]) for m in set(g["model"])}
+        busy = lam * np.array([ops[m][1] / 1e3 / ops[m][0] for m in g["model"]])   # chips kept busy
+        per_site = np.bincount(pop, weights=busy, minlength=scenario["site"].sizes["site"])
+        for c, j in where.items():
+            if kinds[j] == kind:
+                need[j] = per_site[c]
     return np.maximum(np.ceil(need / target), 1.0)
 
 
@@ -135,33 +146,57 @@ def sample(context, random_state, n: int) -> np.ndarray:
     return (random_state.random((n, k)) < share).astype(float)
 
 
-def rank_sites(scenario, **space_params):
-    """Candidates ranked by the devices each fixes when opened alone, and the greedy curve: devices still missing
-    after opening the top ``k`` (``k = 0..n``). A quick, transparent alternative to the NSGA-II study (sites in
-    different metros barely interact: each metro's devices use their nearest edge site).
+def rank_sites(scenario, max_sites: int | None = 50, **space_params):
+    """The greedy answer to "which sites, in which order": open, one at a time, the candidate that fixes the most
+    devices given the sites already opened (lazy greedy: a candidate's earlier gain bounds its gain now, so only
+    the leaders are re-evaluated). A transparent companion to the NSGA-II study.
+
+    Parameters
+    ----------
+    max_sites : int, optional
+        Stop after this many sites (None: until no candidate fixes another device).
+    **space_params
+        As :func:`build_space` (``classes``, ``chip``, ``chips_per_site``, ...).
 
     Returns
     -------
     pandas.DataFrame
-        One row per candidate in rank order: ``site``, ``metro``, ``fixed_alone`` [devices] and
-        ``missing_after`` [devices] (opening this site and every one above it); ``.attrs["missing_before"]``.
+        One row per opened site in order: ``site``, ``metro``, ``chips`` [accelerators], ``fixed`` [devices fixed
+        by this site given the ones above], ``missing_after`` [devices], ``chips_after`` [accelerators];
+        ``.attrs["missing_before"]`` and ``.attrs["evaluations"]``.
     """
+    import heapq
+
     import pandas as pd
 
     sp = build_space(scenario, **space_params)
     ctx = sp.context
     k = len(ctx["candidates"])
     before = evaluate_solution(ctx, ())["missing"]
-    alone = np.array([before - evaluate_solution(ctx, (i,))["missing"] for i in range(k)])
-    order = np.argsort(-alone, kind="stable")
-    after = np.array([evaluate_solution(ctx, tuple(sorted(order[: j + 1].tolist())))["missing"] for j in range(k)])
+    heap = [(-np.inf, i) for i in range(k)]           # (-upper bound of the gain, candidate)
+    opened, rows, current, evals = [], [], before, 1
+    limit = k if max_sites is None else min(int(max_sites), k)
+    while heap and len(opened) < limit:
+        bound, i = heapq.heappop(heap)
+        gain = current - evaluate_solution(ctx, tuple(sorted(opened + [i])))["missing"]
+        evals += 1
+        if heap and gain < -heap[0][0] - 1e-9:         # no longer the leader: re-queue with its fresh gain
+            heapq.heappush(heap, (-gain, i))
+            continue
+        if gain <= 1e-9:
+            break
+        opened.append(i)
+        current -= gain
+        rows.append((i, gain, current))
     site = scenario["site"]
     metro = site["metro"].values.astype(str)[ctx["candidates"]] if "metro" in site else np.full(k, "")
-    out = pd.DataFrame({"site": np.asarray(ctx["candidate_ids"])[order], "metro": metro[order],
-                        "chips": ctx["chips"][order], "fixed_alone": alone[order], "missing_after": after,
-                        "chips_after": np.cumsum(ctx["chips"][order])})
+    idx = np.array([r[0] for r in rows], np.int64)
+    out = pd.DataFrame({"site": np.asarray(ctx["candidate_ids"])[idx], "metro": metro[idx],
+                        "chips": ctx["chips"][idx], "fixed": [r[1] for r in rows],
+                        "missing_after": [r[2] for r in rows], "chips_after": np.cumsum(ctx["chips"][idx])})
     out.attrs["missing_before"] = before
-    out.attrs["units"] = {"chips": "accelerators", "fixed_alone": "devices", "missing_after": "devices",
+    out.attrs["evaluations"] = evals
+    out.attrs["units"] = {"chips": "accelerators", "fixed": "devices", "missing_after": "devices",
                           "chips_after": "accelerators"}
     return out
 
@@ -181,13 +216,20 @@ def evaluate_solution(context, opened: tuple) -> dict:
     from .analyses import evaluate
 
     pools = context["pools"].copy()
-    sel = context["candidates"][list(opened)]
-    if sel.size:
-        pools.loc[sel, "tier"] = "metro_edge"
-        pools.loc[sel, "chip"] = context["chip"]
-        pools.loc[sel, "chips"] = context["chips"][list(opened)]
-        pools.loc[sel, "chips_consumer"] = 0.0
-        pools.loc[sel, "serving"] = True
+    o = np.asarray(opened, np.int64)
+    grow = o[context["existing"][o]]
+    new = o[~context["existing"][o]]
+    if grow.size:          # an existing site: new accelerators serve its device loops (its own go to other work)
+        s = context["candidates"][grow]
+        pools.loc[s, "chip"] = context["chip_kind"][grow]
+        pools.loc[s, "chips"] = context["chips"][grow]
+    if new.size:
+        s = context["candidates"][new]
+        pools.loc[s, "tier"] = "metro_edge"
+        pools.loc[s, "chip"] = context["chip_kind"][new]
+        pools.loc[s, "chips"] = context["chips"][new]
+        pools.loc[s, "chips_consumer"] = 0.0
+        pools.loc[s, "serving"] = True
     ds = evaluate(context["scenario"], context["groups"], context["params"], ("edge", "split"), pools=pools,
                   oneway_all=context["oneway_all"], queueing=context["queueing"], miss_only=True,
                   access_pop=context["scenario"].pop)
