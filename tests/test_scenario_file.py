@@ -59,8 +59,9 @@ def test_tiny_scenario_loads_with_units_converted():
     assert (float(chip["bf16_flops"][0]), float(chip["hbm"][0]), float(chip["tdp"][0])) == (989.4e12, 80e9, 700.0)
     assert sc["device"]["class"].values.tolist() == ["resident"]  # table default
     assert sc["agent"]["autonomy_level"].dtype == np.int64
-    # the core parameters (plugins add theirs with their prefix, e.g. ops_fibre_cut_rate, at their defaults)
-    assert {k: v for k, v in sc.parameters.items() if not k.startswith(("cny_per_", "ops_"))} == {
+    # the core parameters (plugins add theirs with their prefix, e.g. ops_fibre_cut_rate, embodied_batch, at
+    # their defaults)
+    assert {k: v for k, v in sc.parameters.items() if not k.startswith(("cny_per_", "ops_", "embodied_"))} == {
         "route_factor": 1.5, "metro_route_factor": 1.5}
     assert sc.parameters["ops_fibre_cut_rate"] == 2.13
     assert math.isnan(sc.parameters["cny_per_usd"])  # no exchange rate unless the scenario sets one

@@ -14,7 +14,8 @@ are computed once over the link graph (the context). A candidate solution re-run
 ``split`` options (nearest open edge site, queueing with the new pools; miss probability only), and keeps the
 ``device``, ``regional`` and ``hub`` results of the scenario, which opening metro sites does not change.
 
-Objectives: ``embodied_devices_missing`` [1] (devices with no placement meeting their target),
+Objectives: ``embodied_devices_missing`` [1] (devices with no placement meeting their target, each option as the
+group would see it moving there alone: a lower bound of the devices the admitted assignment leaves missing),
 ``embodied_sites_opened`` [1] and ``embodied_chips_added`` [1].
 """
 
