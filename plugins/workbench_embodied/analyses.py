@@ -7,7 +7,8 @@ Device groups
     per_1000_people / 1000`` devices (an assumed 2028 density per class).
 
 Options (:data:`workbench_embodied.model.OPTIONS`)
-    ``device`` (the class's model on its own chip), ``edge`` / ``regional`` / ``hub`` (the nearest site of that
+    ``device`` (the class's model on its own chip; not offered to ``remote_only`` classes such as drone C2, whose
+    loop is the link itself), ``edge`` / ``regional`` / ``hub`` (the nearest site of that
     tier with accelerators, by one-way latency over the link graph from the group's access PoP), ``split``
     (the on-device small model answers; an ``escalation_share`` of decisions go on to the nearest serving site
     of any tier, after the local inference).
@@ -147,7 +148,7 @@ def build_groups(scenario, classes=None, population: str = "auto", hz=None) -> G
     f = pd.DataFrame(rows, columns=["group", "device_row", "class", "metro", "metro_name", "devices", "access_tech",
                                     "g_hz", "g_deadline", "placement"])
     c = cl.loc[f["class"]].reset_index(drop=True)
-    for col in ("policy_hz", "active_share", "deadline", "miss_target", "survival", "chunk_steps", "action_hz", "request_bytes",
+    for col in ("policy_hz", "active_share", "remote_only", "deadline", "miss_target", "survival", "chunk_steps", "action_hz", "request_bytes",
                 "response_bytes", "escalation_share", "speed", "radio_power"):
         f[col] = c[col].to_numpy(float)
     for col in ("model", "local_model", "device_chip", "category"):
@@ -176,6 +177,11 @@ def site_pools(scenario, params: EmbodiedParams) -> pd.DataFrame:
     """Every site: tier, main chip type (largest installed FLOP/s), the chips reserved for control loops (robot,
     vehicle, drone classes: ``chips``) and the rest of that type (consumer assistants: ``chips_consumer``)."""
     site = scenario["site"]
+    n = site.sizes["site"]
+    if "inventory" not in scenario or scenario["inventory"]["installed"].size == 0:
+        return pd.DataFrame({"site": site["site"].values.astype(str), "tier": site["tier"].values.astype(str),
+                             "chip": np.full(n, ""), "chips": np.zeros(n), "chips_consumer": np.zeros(n),
+                             "serving": np.zeros(n, bool)})
     inv = scenario["inventory"]["installed"]
     chips = scenario["chip"]
     flops = chips["bf16_flops"].reindex(chip=inv["chip"]).fillna(0.0)
@@ -230,32 +236,62 @@ def _per_pair(a, b, f) -> np.ndarray:
     return np.array([table[k] for k in keys], float)
 
 
-def _queue(pool, lam, service_ms, servers, counted, servers_group):
-    """M/G/c per pool, seen by each group: the pool carries the groups it is ``counted`` for, and a group not
-    counted there adds its own load (it asks "what if I used this pool too"). Returns per group ``p_wait`` and
-    ``theta`` [1/ms], and per pool the utilisation of the counted load. ``servers`` (per pool, the counted load's)
-    and ``servers_group`` (per group, with its own load) are whole numbers."""
+def _own_assigned(ng: int, geoms: list, assigned) -> dict:
+    """Each group's own contribution to the pool of the option it is assigned to (pool -1 where none)."""
+    out = {"pool": np.full(ng, -1, np.int64), **{k: np.zeros(ng) for k in ("L", "a", "s2", "nb")}}
+    for k, geo in geoms:
+        sel = (geo["pool"] >= 0) & (assigned == k)
+        ts = geo["t_inf"][sel] / 1e3
+        lam = geo["lam"][sel]
+        out["pool"][sel] = geo["pool"][sel]
+        out["L"][sel], out["a"][sel], out["s2"][sel] = lam, lam * ts, lam * ts ** 2
+        out["nb"][sel] = lam * geo["batch"][sel]
+    return out
+
+
+def _pool_loads(n_pools: int, geoms: list, assigned) -> dict:
+    """Load of every pool from the groups assigned to it, whichever option they reach it through: arrivals ``L``
+    [1/s], offered erlangs ``a``, ``s2`` (sum of rate x service time squared) and ``nb`` (rate x batch).
+    ``geoms``: (option index, geometry) pairs; ``assigned``: option index per group (-1 = none)."""
+    out = {k: np.zeros(n_pools) for k in ("L", "a", "s2", "nb")}
+    for k, geo in geoms:
+        sel = (geo["pool"] >= 0) & (assigned == k)
+        if not sel.any():
+            continue
+        pool, lam, ts, b = geo["pool"][sel], geo["lam"][sel], geo["t_inf"][sel] / 1e3, geo["batch"][sel]
+        out["L"] += np.bincount(pool, weights=lam, minlength=n_pools)
+        out["a"] += np.bincount(pool, weights=lam * ts, minlength=n_pools)
+        out["s2"] += np.bincount(pool, weights=lam * ts ** 2, minlength=n_pools)
+        out["nb"] += np.bincount(pool, weights=lam * b, minlength=n_pools)
+    return out
+
+
+def _queue(geo, loads, counted, chips_pool, mine):
+    """M/G/c seen by each group of one option: its pool carries the groups assigned to it (``loads``); a group not
+    counted there (assigned elsewhere) adds its own load ("what if I moved here alone") and takes away what it
+    puts on that pool through its assigned option (``mine``, :func:`_own_assigned`). The servers are the
+    pool's chips x the request-weighted batch, whole numbers (Erlang C needs them). Returns per group ``p_wait``
+    and ``theta`` [1/ms], and the utilisation of every pool by its assigned load."""
     from workbench_edge.queueing import erlang_c
 
-    n = servers.size
+    pool, lam, ts, b = geo["pool"], geo["lam"], geo["t_inf"] / 1e3, geo["batch"]
     ok = pool >= 0
-    cnt = ok & counted
-    ts = service_ms / 1e3
-    L = np.bincount(pool[cnt], weights=lam[cnt], minlength=n)
-    a = np.bincount(pool[cnt], weights=(lam * ts)[cnt], minlength=n)                     # erlangs
-    s2 = np.bincount(pool[cnt], weights=(lam * ts ** 2)[cnt], minlength=n)
     p = np.maximum(pool, 0)
     own = ok & ~counted
-    with np.errstate(divide="ignore", invalid="ignore"):
-        Lg = L[p] + np.where(own, lam, 0.0)
-        ag = a[p] + np.where(own, lam * ts, 0.0)
-        s2g = s2[p] + np.where(own, lam * ts ** 2, 0.0)
-        c = servers_group
+    same = own & (mine["pool"] == pool)            # assigned elsewhere but through this very pool
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        Lg = loads["L"][p] + np.where(own, lam, 0.0) - np.where(same, mine["L"], 0.0)
+        ag = loads["a"][p] + np.where(own, lam * ts, 0.0) - np.where(same, mine["a"], 0.0)
+        s2g = loads["s2"][p] + np.where(own, lam * ts ** 2, 0.0) - np.where(same, mine["s2"], 0.0)
+        nbg = loads["nb"][p] + np.where(own, lam * b, 0.0) - np.where(same, mine["nb"], 0.0)
+        c = np.floor(chips_pool[p] * np.where(Lg > 0, nbg / np.where(Lg > 0, Lg, 1), 1.0))
         tbar = np.where(Lg > 0, ag / Lg, 0.0)
         cs2 = np.where(Lg > 0, s2g / Lg / np.where(tbar > 0, tbar ** 2, 1.0) - 1.0, 0.0)
         pw = np.where(c > 0, erlang_c(np.maximum(c, 1), ag), 1.0)
         theta = np.where((Lg > 0) & (ag < c), 2.0 * (c / tbar - Lg) / (1.0 + np.maximum(cs2, 0)) / 1e3, np.inf)
-        util = np.where(servers > 0, a / servers, np.where(a > 0, np.inf, 0.0))
+        servers = np.floor(chips_pool * np.where(loads["L"] > 0, loads["nb"] / np.where(loads["L"] > 0, loads["L"], 1),
+                                                 1.0))
+        util = np.where(servers > 0, loads["a"] / servers, np.where(loads["a"] > 0, np.inf, 0.0))
     pw = np.where(~ok | (ag >= c), 1.0, np.where(Lg > 0, pw, 0.0))
     return pw, theta, util
 
@@ -312,9 +348,10 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
 
     shape = (ng, len(options))
 
-    def remote(cols, extra_const, share, counted):
-        """Loop metrics for a remote option whose serving site column per group is ``cols`` (-1 = none); the
-        pools carry the groups ``counted`` for this option."""
+    chips_pool = np.stack([pools["chips"].to_numpy(), pools["chips_consumer"].to_numpy()], axis=1).ravel()
+
+    def geometry(cols, share):
+        """Where a remote option's requests go: serving site and pool per group, path, inference and batch."""
         reach = cols >= 0
         j = np.where(reach, cols, 0)
         path = oneway[np.arange(ng), j] if oneway.shape[1] else np.full(ng, np.inf)
@@ -322,23 +359,15 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         chip = pools["chip"].to_numpy()[np.maximum(sidx, 0)]
         t_inf = _per_pair(g["model"], chip, lambda m, c: inf[(m, c)][1] if (m, c) in inf else np.inf)
         b_inf = _per_pair(g["model"], chip, lambda m, c: inf[(m, c)][0] if (m, c) in inf else 1)
-        t_inf = np.where(reach, t_inf, np.inf)
         # two pools per site: control loops on the reserved chips, consumer assistants on the rest
         pool = np.where(reach, 2 * sidx + consumer, -1)
-        # servers = chips x the operating batch; a pool's batch is its groups' request-weighted mean
-        lam_s = lam * share
-        cnt = (pool >= 0) & counted
-        own = (pool >= 0) & ~counted
-        p0 = np.maximum(pool, 0)
-        nb = np.bincount(pool[cnt], weights=(lam_s * b_inf)[cnt], minlength=2 * len(pools))
-        nl = np.bincount(pool[cnt], weights=lam_s[cnt], minlength=2 * len(pools))
-        batch = np.where(nl > 0, nb / np.where(nl > 0, nl, 1), 1.0)
-        nbg = nb[p0] + np.where(own, lam_s * b_inf, 0.0)
-        nlg = nl[p0] + np.where(own, lam_s, 0.0)
-        batch_g = np.where(nlg > 0, nbg / np.where(nlg > 0, nlg, 1), 1.0)
-        chips_pool = np.stack([pools["chips"].to_numpy(), pools["chips_consumer"].to_numpy()], axis=1).ravel()
-        pw_g, th_g, util = _queue(pool, lam_s, t_inf, np.floor(chips_pool * batch), counted,
-                                  np.floor(chips_pool[p0] * batch_g))   # Erlang C needs whole servers
+        return {"reach": reach, "path": path, "sidx": sidx, "t_inf": np.where(reach, t_inf, np.inf),
+                "batch": b_inf, "pool": pool, "lam": np.where(reach, lam * share, 0.0)}
+
+    def remote(geo, extra_const, loads, counted, mine):
+        """Loop metrics of a remote option (its ``geometry``) with the pools carrying ``loads``."""
+        reach, path, t_inf = geo["reach"], geo["path"], geo["t_inf"]
+        pw_g, th_g, util = _queue(geo, loads, counted, chips_pool, mine)
         if not queueing:
             pw_g = np.where(reach, 0.0, 1.0)
         util = util.reshape(-1, 2)
@@ -354,12 +383,23 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         with np.errstate(invalid="ignore"):
             wait = np.where(pw_g >= 1, np.inf, np.where(np.isfinite(th_g) & (pw_g > 0), pw_g / th_g, 0.0))
         mean = const + mean_acc + wait + p_ho * ho / 2
-        chip_s = np.where(reach, lam_s * t_inf / 1e3 / np.maximum(b_inf, 1), 0.0)      # chips kept busy
+        with np.errstate(invalid="ignore"):
+            chip_s = np.where(reach, geo["lam"] * t_inf / 1e3 / np.maximum(geo["batch"], 1), 0.0)   # chips kept busy
         return dict(miss=miss, stall=stall, stop=stop, lateness=late, latency=mean, queue_wait=wait,
-                    inference=t_inf, site=sidx, util=util, const=const, p_wait=pw_g, theta=th_g,
-                    pool=pool, chip_s=chip_s, chips=chips_pool)
+                    inference=t_inf, site=geo["sidx"], util=util, const=const, p_wait=pw_g, theta=th_g,
+                    pool=geo["pool"], chip_s=chip_s, chips=chips_pool)
 
     tier_cols = {}
+    missing = [o for o in ("edge", "regional", "hub") if o in options and not np.isin(tiers, REMOTE_TIERS[o]).any()]
+    if missing and ng and not miss_only:
+        import warnings
+
+        from workbench.errors import WorkbenchWarning
+
+        warnings.warn(f"no site with accelerators of tier {' / '.join(sorted({t for o in missing for t in REMOTE_TIERS[o]}))}"
+                      f": option{'s' if len(missing) > 1 else ''} {', '.join(missing)} cannot serve any group (set "
+                      f"site.tier, e.g. metro_edge, cluster or hub, on sites with accelerators)",
+                      WorkbenchWarning, stacklevel=3)
     for o in ("edge", "regional", "hub"):
         mask = np.isin(tiers, REMOTE_TIERS[o])
         lat = np.where(mask[None, :], oneway, np.inf) if oneway.shape[1] else oneway
@@ -373,6 +413,7 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
     dev_chip = g["device_chip"]
     t_dev = _per_pair(g["model"], dev_chip,
                       lambda m, c: _cached("t1", m, c, params, chip_ds, token) if (m and c) else np.inf)
+    t_dev = np.where(np.nan_to_num(g["remote_only"]) > 0, np.inf, t_dev)     # a remote loop by definition (C2)
     t_loc = _per_pair(g["local_model"], dev_chip,
                       lambda m, c: _cached("t1", m, c, params, chip_ds, token) if (m and c) else np.inf)
     p_dev = _per_pair(dev_chip, dev_chip, lambda c, _: device_power_w(c) if c else np.nan)
@@ -380,18 +421,24 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
     radio = np.nan_to_num(g["radio_power"])
     bits = lam * g["request_bytes"] * 8
 
+    geoms = {o: geometry(tier_cols[o], e_share if o == "split" else np.ones(ng))
+             for o in options if o != "device"}
+
     def run(assigned):
-        """Every option for every group, the pools loaded by the groups ``assigned`` to each option (None: all)."""
+        """Every option for every group, the pools loaded by the groups ``assigned`` (option index per group,
+        -1 = none) whichever option reaches them."""
         res = {k: np.full(shape, np.nan) for k in ("miss", "stall", "stop", "lateness", "latency", "energy",
                                                    "uplink", "queue_wait", "inference")}
         site_of = np.full(shape, -1, np.int64)
         util_out, comps = {}, {}
+        pairs = [(k, geoms[o]) for k, o in enumerate(options) if o in geoms]
+        loads = _pool_loads(chips_pool.size, pairs, assigned)
+        mine = _own_assigned(ng, pairs, assigned)
         for k, o in enumerate(options):
-            _option(k, o, res, site_of, util_out, comps,
-                    np.ones(ng, bool) if assigned is None else assigned == k)
+            _option(k, o, res, site_of, util_out, comps, loads, assigned == k, mine)
         return res, site_of, util_out, comps
 
-    def _option(k, o, res, site_of, util_out, comps, counted):
+    def _option(k, o, res, site_of, util_out, comps, loads, counted, mine):
         """Fill column ``k`` (option ``o``) of the results; pools carry the groups ``counted``."""
         if o == "device":
             for key, lim in (("miss", D), ("stall", D + slack), ("stop", D + slack + surv)):
@@ -406,7 +453,7 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
             return
         split = o == "split"
         share = e_share if split else np.ones(ng)
-        r = remote(tier_cols[o], t_loc if split else 0.0, share, counted)
+        r = remote(geoms[o], t_loc if split else 0.0, loads, counted, mine)
         site_of[:, k] = r["site"]
         comps[o] = {"const": r["const"], "p_wait": r["p_wait"], "theta": r["theta"], "p_ho": p_ho, "ho": ho,
                     "local": t_loc, "share": share, "pool": r["pool"], "chip_s": r["chip_s"], "chips": r["chips"]}
@@ -440,7 +487,7 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
     bad = sorted({pl for pl in g["placement"] if pl != "auto" and pl not in pos})
     if bad:
         raise EmbodiedError(f"device.embodied_placement {bad} is not among the evaluated options {', '.join(options)}")
-    res, site_of, util_out, comps = run(np.full(ng, -1))
+    res, site_of, util_out, comps = run(np.full(ng, -1, np.int64))
     best = _best(res, g["miss_target"], fixed)
     passes = 1
     if queueing:
@@ -470,40 +517,40 @@ def _preference(res, miss_target) -> np.ndarray:
 
 
 def _admit(res, comps, options, miss_target, fixed, cap) -> np.ndarray:
-    """Assign each group an option: groups take their preferred options in turn (rank 0 first, ...); a pool admits
-    the groups asking for it, nearest first (smallest constant part of the step), while the chips they keep busy
-    stay within ``cap`` of its chips. The device option has no limit; a pinned group keeps its placement; a group
-    no pool admits takes its first preference (and sees the queue)."""
+    """Assign each group an option: groups take their preferred options in turn (rank 0 first, ...); a pool (a
+    site's control or consumer chips, whichever option reaches it) admits the groups asking for it nearest first
+    (smallest constant part of the step), first fit: a group whose chips kept busy would push the pool past ``cap``
+    of its chips is refused and later, smaller ones may still fit. The device option has no limit; a pinned group
+    keeps its placement; a group no pool admits takes its first preference (and sees the queue)."""
     ng = res["miss"].shape[0]
+    if ng == 0:
+        return np.zeros(0, np.int64)
     pref = _preference(res, miss_target)
     out = np.where(fixed >= 0, fixed, -1)
-    loads = {o: np.zeros(comps[o]["chips"].size) for o in options if "pool" in comps[o]}
+    remote = [o for o in options if "pool" in comps[o]]
+    chips = comps[remote[0]]["chips"] if remote else np.zeros(0)
+    load = np.zeros(chips.size)
     for k, o in enumerate(options):                  # pinned groups load their pools first
-        if o in loads:
+        if o in remote:
             sel = (out == k) & (comps[o]["pool"] >= 0)
-            loads[o] += np.bincount(comps[o]["pool"][sel], weights=comps[o]["chip_s"][sel], minlength=loads[o].size)
+            load += np.bincount(comps[o]["pool"][sel], weights=comps[o]["chip_s"][sel], minlength=load.size)
+    room = cap * chips
     for r in range(pref.shape[1]):
         for k, o in enumerate(options):
             ask = (out < 0) & (pref[:, r] == k)
             if not ask.any():
                 continue
-            if o not in loads:                       # on the device: always room
+            if o not in remote:                      # on the device: always room
                 out[ask] = k
                 continue
             c = comps[o]
             idx = np.flatnonzero(ask & (c["pool"] >= 0))
-            if idx.size == 0:
-                continue
-            order = idx[np.lexsort((c["const"][idx], c["pool"][idx]))]
-            pool, need = c["pool"][order], c["chip_s"][order]
-            cum = np.cumsum(need)
-            start = np.r_[0, np.flatnonzero(np.diff(pool)) + 1]
-            base = np.repeat(cum[start] - need[start], np.diff(np.r_[start, pool.size]))
-            # needs are >= 0, so within a pool the admitted groups are a prefix of the nearest-first order
-            ok = cum - base + loads[o][pool] <= cap * c["chips"][pool]
-            out[order[ok]] = k
-            loads[o] += np.bincount(pool[ok], weights=need[ok], minlength=loads[o].size)
-    return np.where(out >= 0, out, pref[:, 0]) if ng else out
+            for i in idx[np.lexsort((c["const"][idx], c["pool"][idx]))]:   # first fit, nearest first per pool
+                pl, need = c["pool"][i], c["chip_s"][i]
+                if load[pl] + need <= room[pl]:
+                    load[pl] += need
+                    out[i] = k
+    return np.where(out >= 0, out, pref[:, 0])
 
 
 def _best(res, miss_target, fixed=None) -> np.ndarray:

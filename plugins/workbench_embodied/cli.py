@@ -65,8 +65,8 @@ def _params(pairs) -> dict:
 
 
 def _check(name, v, lo=0.0, hi=math.inf):
-    if v is None or not (lo <= v <= hi) or math.isnan(v):
-        raise EmbodiedError(f"{name}: expected a number from {lo:g} to {hi:g}, got {v!r}")
+    if v is None or math.isnan(v) or not math.isfinite(v) or not (lo <= v <= hi):
+        raise EmbodiedError(f"{name}: expected a finite number from {lo:g} to {hi:g}, got {v!r}")
     return float(v)
 
 
@@ -89,8 +89,21 @@ def deadline(args) -> dict:
     wm = _check("--wait-mean-ms", args.wait_mean_ms)
     ph = _check("--handover-prob", args.handover_prob, 0.0, 1.0)
     hm = _check("--handover-ms", args.handover_ms)
+    if pw > 0 and wm <= 0:
+        raise EmbodiedError("deadline: --wait-prob needs --wait-mean-ms (the mean wait of the requests that wait) [ms]")
+    if ph > 0 and hm <= 0:
+        raise EmbodiedError("deadline: --handover-prob needs --handover-ms (the interruption) [ms]")
     spec = args.access.strip()
-    dist = access_dist(spec) if spec in set(load_table("access_networks").index) else parse_access(spec)
+    techs = list(load_table("access_networks").index)
+    if spec in techs:
+        dist = access_dist(spec)
+    elif spec.lower() in techs:
+        raise EmbodiedError(f"--access {spec!r}: access technology ids are lower case: {', '.join(techs)}")
+    elif "=" not in spec and "%" not in spec:
+        raise EmbodiedError(f"--access {spec!r}: expected two quantiles such as '99.9%<=6ms,99.999%<=10ms' or an "
+                            f"access technology id: {', '.join(techs)}")
+    else:
+        dist = parse_access(spec)
     const = 2 * path + inf
     theta = 1.0 / wm if (pw > 0 and wm > 0) else math.inf
     p = float(miss_probability(dist, const, d_ms, pw if wm > 0 else 0.0, theta, ph, hm))

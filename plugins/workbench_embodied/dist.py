@@ -196,17 +196,25 @@ def parse_access(spec: str, name: str = "--access") -> AccessDist:
     if not isinstance(spec, str) or not spec.strip():
         raise EmbodiedError(f"{name}: expected two quantiles such as '99.9%<=6ms,99.999%<=10ms' or "
                             f"'median=5ms,p99=20ms', got {spec!r}")
-    pairs, shift = [], 0.0
+    pairs, shift, seen_shift = [], 0.0, False
     for part in spec.split(","):
         m = _PAIR.match(part)
         if not m:
             raise EmbodiedError(f"{name}: cannot read {part.strip()!r}; expected 'X%<=Tms', 'pNN=Tms', "
                                 f"'median=Tms' or 'shift=Tms'")
-        t = float(m["t"])
+        try:
+            t = float(m["t"])
+        except ValueError:
+            raise EmbodiedError(f"{name}: cannot read the time in {part.strip()!r}; expected a number of ms") from None
         if m["key"] == "shift":
-            shift = t
+            if seen_shift:
+                raise EmbodiedError(f"{name}: shift given twice in {spec!r}")
+            seen_shift, shift = True, t
             continue
-        q = 0.5 if m["key"] == "median" else float(m["pct"] or m["p"]) / 100.0
+        try:
+            q = 0.5 if m["key"] == "median" else float(m["pct"] or m["p"]) / 100.0
+        except ValueError:
+            raise EmbodiedError(f"{name}: cannot read the percentage in {part.strip()!r}") from None
         pairs.append((q, t))
     if len(pairs) != 2:
         raise EmbodiedError(f"{name}: expected exactly two quantile pairs, got {len(pairs)} in {spec!r}")
@@ -241,17 +249,18 @@ def wait_handover_cdf(x, p_wait, theta, p_ho, ho_ms) -> np.ndarray:
 
 
 def _grid(budget, p_wait, theta, p_ho, ho_ms, cells):
-    """Grid of ``W + H`` [ms]: returns (points (k, J+1), masses (k, J+1), remaining mass (k,)). Point 0 carries
-    the atom ``P(W + H = 0)``, the cells ``(x_j, x_j+1]`` their mass at the midpoint; the grid runs to
-    ``max(budget)`` (beyond it the step misses whatever ``A`` is)."""
-    k = budget.shape[0]
-    top = np.maximum(np.nanmax(np.where(np.isfinite(budget), budget, 0.0)), 1e-9)
-    edges = np.linspace(0.0, top, cells + 1)
-    F = wait_handover_cdf(edges[None, :], p_wait[:, None], theta[:, None], p_ho[:, None], ho_ms[:, None])
+    """Grid of ``W + H`` [ms] per row: returns (points (k, J+1), masses (k, J+1), remaining mass (k,)). Point 0
+    carries the atom ``P(W + H = 0)``, the cells ``(x_j, x_j+1]`` their mass at the midpoint; each row's grid runs
+    from 0 to its own budget (beyond it the step misses whatever ``A`` is), so a short deadline next to a long
+    one keeps its resolution."""
+    top = np.maximum(np.where(np.isfinite(budget), budget, 0.0), 1e-9)
+    unit = np.linspace(0.0, 1.0, cells + 1)
+    edges = top[:, None] * unit[None, :]
+    F = wait_handover_cdf(edges, p_wait[:, None], theta[:, None], p_ho[:, None], ho_ms[:, None])
     atom = (1.0 - np.where(np.isfinite(theta) & (theta > 0), p_wait, 0.0)) * (1.0 - p_ho)
     mass = np.diff(F, axis=1)
     mass[:, 0] += F[:, 0] - atom                       # F(0) = atom (continuous parts start after 0)
-    pts = np.concatenate([np.zeros((k, 1)), np.broadcast_to(0.5 * (edges[1:] + edges[:-1]), (k, cells))], axis=1)
+    pts = np.concatenate([np.zeros((top.size, 1)), 0.5 * (edges[:, 1:] + edges[:, :-1])], axis=1)
     m = np.concatenate([atom[:, None], mass], axis=1)
     rest = np.clip(1.0 - F[:, -1], 0.0, 1.0)
     return pts, m, rest
@@ -288,8 +297,10 @@ def miss_probability(access, const_ms, deadline_ms, p_wait=0.0, theta=np.inf, p_
     p_ho, ho_ms : array_like
         Probability that a step overlaps a handover [1] and the interruption length [ms].
     cells : int
-        Grid cells for ``W + H`` (only used where they are random); the midpoint rule converges fast: 256 cells
-        agree with 8,000 to about 1e-4 of the value in the tests.
+        Grid cells for ``W + H`` per row, from 0 to the row's budget (only used where they are random). The
+        midpoint rule converges fast while a cell is narrower than the access distribution's spread: 256 cells
+        agree with 8,000 to about 1e-4 of the value for public 5G and 5G-A; a very narrow access distribution
+        (URLLC) under a long interruption errs up to ~1%.
     """
     dists, idx, (budget, pw, th, ph, h), shape = _prep(access, const_ms, deadline_ms, p_wait, theta, p_ho, ho_ms)
     out = np.ones(budget.shape)
@@ -306,8 +317,8 @@ def miss_probability(access, const_ms, deadline_ms, p_wait=0.0, theta=np.inf, p_
             continue
         for start in range(0, rows.size, chunk):
             r = rows[start:start + chunk]
-            pts, m, rest = _grid(budget[r], pw[r], th[r], ph[r], h[r], cells)
-            # cells beyond a row's own budget: the step misses (sf of a negative budget is 1)
+            pts, m, rest = _grid(np.maximum(budget[r], 0.0), pw[r], th[r], ph[r], h[r], cells)
+            # W + H beyond the row's budget (``rest``): the step misses whatever A is
             out[r] = (m * d.sf(budget[r][:, None] - pts)).sum(axis=1) + rest
     return np.clip(out, 0.0, 1.0).reshape(shape)
 

@@ -38,7 +38,8 @@ __all__ = ["EmbodiedParams", "KNEE_FACTOR", "OPTIONS", "REMOTE_TIERS", "access_d
 
 #: placement options of a device group's remote loop, and the site tiers each remote option may use
 OPTIONS = ("device", "edge", "regional", "hub", "split")
-REMOTE_TIERS = {"edge": ("metro_edge", "bs_edge"), "regional": ("regional", "cluster"), "hub": ("hub",)}
+REMOTE_TIERS = {"edge": ("metro_edge", "bs_edge", "pop"), "regional": ("regional", "cluster"), "hub": ("hub",)}
+#: (a ``pop`` site with accelerators is an edge site: imported topologies have only that tier)
 #: the core's generic device classes and the catalogue class each stands for (documented in the analyses)
 ALIASES = {"robot": "humanoid", "drone": "drone-c2"}
 _TABLES = ("device_classes", "access_networks", "policy_models", "device_chips", "vla_measurements")
@@ -88,9 +89,28 @@ def load_table(name: str) -> pd.DataFrame:
     return out
 
 
+#: (column, lower, upper, required) range checks of device_classes.csv: a bad value is an error naming the row
+_CLASS_BOUNDS = (("policy_hz", 0.0, 1e6, True), ("active_share", 0.0, 1.0, False), ("deadline", 0.0, 1e7, False),
+                 ("miss_target", 0.0, 1.0, True), ("survival", 0.0, 1e7, False), ("chunk_steps", 1.0, 1e6, True),
+                 ("action_hz", 0.0, 1e6, False), ("request_bytes", 0.0, 1e12, True),
+                 ("response_bytes", 0.0, 1e12, True), ("escalation_share", 0.0, 1.0, False),
+                 ("remote_only", 0.0, 1.0, False),
+                 ("speed", 0.0, 1e4, False), ("per_1000_people", 0.0, 1e6, True), ("radio_power", 0.0, 1e4, False))
+
+
 def class_table() -> pd.DataFrame:
-    """Device classes, checked against the other catalogues."""
+    """Device classes, checked against the other catalogues and the value ranges of :data:`_CLASS_BOUNDS`."""
     cl = load_table("device_classes")
+    for col, lo, hi, required in _CLASS_BOUNDS:
+        v = cl[col].to_numpy(float)
+        bad = (np.isnan(v) & required) | (~np.isnan(v) & ((v < lo) | (v > hi) | ((v == lo) & (lo == 0) & (col in (
+            "policy_hz", "miss_target", "deadline")))))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise EmbodiedError(f"{_path('device_classes.csv')}: class {cl.index[i]!r}, field {col!r}: expected "
+                                f"{'a number ' if required else 'empty or a number '}from {lo:g} to {hi:g} "
+                                f"[{cl.attrs['units'].get(col, '')}], got "
+                                f"{'empty' if np.isnan(v[i]) else format(float(v[i]), 'g')}")
     acc, pm, ch = (load_table(n).index for n in ("access_networks", "policy_models", "device_chips"))
     for col, known, what in (("access_tech", acc, "access_networks.csv"), ("model", pm, "policy_models.csv"),
                              ("local_model", pm, "policy_models.csv"), ("device_chip", ch, "device_chips.csv")):

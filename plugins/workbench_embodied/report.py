@@ -50,7 +50,8 @@ def render(run: dict) -> str:
         ok = ds["best_meets_target"].values[m]
         best, counts = np.unique(ds["best_option"].values[m], return_counts=True)
         usual = str(best[np.argmax(counts)])
-        up = float(ds["uplink"].sel(option=usual).values[m].sum())
+        chosen = ds["best_option"].values[m]
+        up = float(ds["uplink"].values[np.flatnonzero(m), [list(ds["option"].values).index(o) for o in chosen]].sum())
         edge_ok = ds["meets_target"].sel(option="edge").values[m]
         summary[c] = {"devices": tot, "share_meeting_network_only": float((dev * ok_free).sum() / max(tot, 1e-300)),
                       "share_meeting": float((dev * ok).sum() / max(tot, 1e-300)),
@@ -65,14 +66,16 @@ def render(run: dict) -> str:
     if isinstance(run.get("summary"), dict):
         run["summary"]["embodied"] = summary
     table = _table(["class", "devices", "policy rate / deadline", "miss target", "meet it: network alone",
-                    "meet it: today's accelerators", "metros meeting it (best / from the edge)", "usual placement",
-                    "uplink (usual placement)"], rows)
+                    "meet it: today's accelerators", "metro groups meeting it (best / edge alone)",
+                    "most common placement", "uplink at the peak hour"], rows)
     return (f"<p>Remote control loops of robots and drones over the link graph: each metro's devices (an assumed "
             "2028 density per 1,000 residents) on the device, the nearest metro edge, regional or hub site with "
             "accelerators, or split (small model on the device, escalations remote). A step misses when access round "
-            "trip (a lognormal fitted to measured quantiles) + 2 x path + transmission + queue wait + inference + "
+            "trip (a lognormal fitted to two quantiles: measured for 5G and Wi-Fi, assumed or required for 5G-A, "
+            "URLLC, fibre and TSN) + 2 x path + transmission + queue wait + inference + "
             "handover exceeds the deadline; the best placement is the one meeting the class's miss target with the "
-            f"least device energy.</p>{table}"
+            "least device energy; pools admit groups nearest first up to 90% of the reserved chips. Drone C2 and the "
+            f"arm's control-panel loop are remote by definition (no on-device option).</p>{table}"
             "<p>Assumptions: device densities, active shares, the 5G-A distribution and 10% of each site's main "
             "accelerators reserved for device loops are assumed; pi0 latencies are measured (realtime-vla, RTX 4090) "
             "and moved to other chips by the roofline ratio (held-out error on RTX 5090: median 5%); "
