@@ -412,3 +412,21 @@ def test_remote_only_classes_get_no_device_option():
     ds = wb.analyze("offload", _line(50.0, cls="drone-c2", devices=10.0), classes="drone-c2", population="scenario")
     assert float(ds["miss_probability"].sel(option="device")[0]) == 1.0
     assert ds["best_option"].values[0] != "device"
+
+
+def test_a_network_without_accelerators_still_answers():
+    sites = [{"id": "a", "tier": "pop", "lon": 100.0, "lat": 30.0}, {"id": "b", "tier": "pop", "lon": 101.0, "lat": 30.0}]
+    links = [{"id": "l", "src": "a", "dst": "b", "length": 100.0}]
+    dev = [{"id": "g", "class": "agv", "lon": 100.0, "lat": 30.0, "endpoints": 10.0, "spread": 0.0}]
+    sc = wb.Scenario.from_tables({"site": sites, "link": links, "device": dev}, name="bare")
+    with pytest.warns(wb.WorkbenchWarning, match="cannot serve any group"):
+        ds = wb.analyze("offload", sc, classes="agv", population="scenario")
+    assert ds["best_option"].values[0] == "device"
+    assert (ds["miss_probability"].sel(option=["edge", "regional", "hub", "split"]) == 1).all()
+    # accelerators at an access PoP (an imported topology has no other tier) make it an edge site
+    chips_tbl = wb.load_dataset("chips").to_dataframe().reset_index().rename(columns={"chip": "id"})
+    sc2 = wb.Scenario.from_tables({"site": sites, "link": links, "device": dev, "chip": chips_tbl,
+                                   "inventory": [{"site": "b", "chip": "h100-sxm", "installed": 80}]}, name="pops")
+    with pytest.warns(wb.WorkbenchWarning, match="regional, hub cannot serve"):
+        ds2 = wb.analyze("offload", sc2, classes="agv", population="scenario")
+    assert ds2["serving_site"].sel(option="edge").values[0] == "b"
