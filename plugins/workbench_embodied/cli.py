@@ -52,16 +52,10 @@ def configure(parser) -> None:
 
 
 def _params(pairs) -> dict:
-    out = {}
-    for pair in pairs:
-        k, sep, v = pair.partition("=")
-        if not sep:
-            raise EmbodiedError(f"--param {pair!r}: expected KEY=VALUE")
-        try:
-            out[k.strip()] = float(v)
-        except ValueError:
-            raise EmbodiedError(f"--param {k}: expected a number, got {v!r}") from None
-    return out
+    """``--param KEY=VALUE`` pairs through the core's parser (one key once; ranges checked by the model)."""
+    from workbench.cli import _parse_params
+
+    return _parse_params(pairs)
 
 
 def _check(name, v, lo=0.0, hi=math.inf):
