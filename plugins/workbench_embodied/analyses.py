@@ -2,30 +2,37 @@
 
 Device groups
     Groups whose ``device.class`` is a class of ``datasets/embodied/device_classes.csv`` are used as they are
-    (``endpoints`` devices); the core's generic ``robot`` and ``drone`` stand for ``humanoid`` and ``drone-c2``. Otherwise (``population="auto"`` on a scenario of resident groups, or
-    ``"residents"``) every resident group yields one group per selected class with ``endpoints x
+    (``endpoints`` devices); the core's generic ``robot`` and ``drone`` stand for ``humanoid`` and ``drone-c2``.
+    Otherwise (``population="auto"`` on a scenario of resident groups, or ``"residents"``) every resident group
+    yields one group per selected class with ``endpoints x
     per_1000_people / 1000`` devices (an assumed 2028 density per class).
 
 Options (:data:`workbench_embodied.model.OPTIONS`)
     ``device`` (the class's model on its own chip; not offered to ``remote_only`` classes such as drone C2, whose
-    loop is the link itself), ``edge`` / ``regional`` / ``hub`` (the nearest site of that
-    tier with accelerators, by one-way latency over the link graph from the group's access PoP), ``split``
+    loop is the link itself), ``edge`` / ``regional`` / ``hub`` (the nearest site of that tier with accelerators,
+    by one-way latency over the link graph from the group's access PoP; a ``pop`` site with accelerators counts
+    as edge), ``split``
     (the on-device small model answers; an ``escalation_share`` of decisions go on to the nearest serving site
     of any tier, after the local inference).
 
 One remote step (:mod:`workbench_embodied.dist`)
     ``L = c + A + W + H`` with ``c = 2 x one-way path (metro fibre + graph + site hop) + transmission
     (request bits / embodied_uplink_bps + response bits / embodied_downlink_bps) + inference (batch
-    embodied_batch, :func:`workbench_embodied.model.inference_ms`) + embodied_processing_ms``; ``A`` the access
+    up to embodied_batch at the roofline knee, :func:`workbench_embodied.model.operating_point`) +
+    embodied_processing_ms``; ``A`` the access
     round trip of the group's access technology; ``W`` the wait at the site; ``H`` a handover interruption.
 
 Queueing
-    A site's pool: ``round(embodied_chip_share x n)`` chips of its main accelerator type (largest installed
-    FLOP/s), each running ``embodied_batch`` requests at once: ``c = chips x batch`` M/G/c servers. Every
-    group using the option offers ``devices x embodied_active_share x hz`` requests per second with its
-    model's service time on that chip; Erlang C gives ``P(wait)``, the Allen-Cunneen decay the exponential
-    wait (the service-time mix's ``cs^2``). Each option is evaluated as if every group used it (the load of
-    that option); a site with offered load at or above its servers is ``overloaded`` (miss probability 1).
+    A site has two pools: ``round(embodied_chip_share x n)`` chips of its main accelerator type (largest
+    installed FLOP/s) for robot, vehicle and drone loops, the rest for consumer assistants; each chip runs its
+    operating batch, so ``c = floor(chips x batch)`` M/G/c servers. A group offers ``devices x active_share x
+    hz`` requests per second (x the escalation share for split) with its model's service time on that chip;
+    Erlang C gives ``P(wait)``, the Allen-Cunneen decay the exponential wait (the service-time mix's ``cs^2``).
+    Loads follow the choices (:func:`_admit`): every option is first seen alone, then groups take their
+    preferred options in turn and a site's pool admits them nearest first, first fit, up to 90% of its chips
+    (whichever option reaches it); the final pass loads each pool with its admitted groups and shows a group's
+    other options as it would see them moving there alone. A pool offered load at or above its servers is
+    overloaded (miss probability 1).
 
 Mobility
     A device moving at ``speed`` through cells ``cell_km`` apart hands over ``speed / cell_km`` times per
