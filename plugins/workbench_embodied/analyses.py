@@ -245,22 +245,23 @@ def _per_pair(a, b, f) -> np.ndarray:
 
 def _own_assigned(ng: int, geoms: list, assigned) -> dict:
     """Each group's own contribution to the pool of the option it is assigned to (pool -1 where none)."""
-    out = {"pool": np.full(ng, -1, np.int64), **{k: np.zeros(ng) for k in ("L", "a", "s2", "nb")}}
+    out = {"pool": np.full(ng, -1, np.int64), **{k: np.zeros(ng) for k in ("L", "a", "s2", "cs")}}
     for k, geo in geoms:
         sel = (geo["pool"] >= 0) & (assigned == k)
         ts = geo["t_inf"][sel] / 1e3
         lam = geo["lam"][sel]
         out["pool"][sel] = geo["pool"][sel]
         out["L"][sel], out["a"][sel], out["s2"][sel] = lam, lam * ts, lam * ts ** 2
-        out["nb"][sel] = lam * geo["batch"][sel]
+        out["cs"][sel] = lam * ts / geo["batch"][sel]
     return out
 
 
 def _pool_loads(n_pools: int, geoms: list, assigned) -> dict:
     """Load of every pool from the groups assigned to it, whichever option they reach it through: arrivals ``L``
-    [1/s], offered erlangs ``a``, ``s2`` (sum of rate x service time squared) and ``nb`` (rate x batch).
+    [1/s], offered erlangs ``a``, ``s2`` (sum of rate x service time squared) and ``cs`` (chips kept busy: rate x
+    service time / batch, the measure admission uses).
     ``geoms``: (option index, geometry) pairs; ``assigned``: option index per group (-1 = none)."""
-    out = {k: np.zeros(n_pools) for k in ("L", "a", "s2", "nb")}
+    out = {k: np.zeros(n_pools) for k in ("L", "a", "s2", "cs")}
     for k, geo in geoms:
         sel = (geo["pool"] >= 0) & (assigned == k)
         if not sel.any():
@@ -269,7 +270,7 @@ def _pool_loads(n_pools: int, geoms: list, assigned) -> dict:
         out["L"] += np.bincount(pool, weights=lam, minlength=n_pools)
         out["a"] += np.bincount(pool, weights=lam * ts, minlength=n_pools)
         out["s2"] += np.bincount(pool, weights=lam * ts ** 2, minlength=n_pools)
-        out["nb"] += np.bincount(pool, weights=lam * b, minlength=n_pools)
+        out["cs"] += np.bincount(pool, weights=lam * ts / b, minlength=n_pools)
     return out
 
 
@@ -290,13 +291,15 @@ def _queue(geo, loads, counted, chips_pool, mine):
         Lg = loads["L"][p] + np.where(own, lam, 0.0) - np.where(same, mine["L"], 0.0)
         ag = loads["a"][p] + np.where(own, lam * ts, 0.0) - np.where(same, mine["a"], 0.0)
         s2g = loads["s2"][p] + np.where(own, lam * ts ** 2, 0.0) - np.where(same, mine["s2"], 0.0)
-        nbg = loads["nb"][p] + np.where(own, lam * b, 0.0) - np.where(same, mine["nb"], 0.0)
-        c = np.floor(chips_pool[p] * np.where(Lg > 0, nbg / np.where(Lg > 0, Lg, 1), 1.0))
+        csg = loads["cs"][p] + np.where(own, lam * ts / b, 0.0) - np.where(same, mine["cs"], 0.0)
+        # servers = chips x the pool's effective batch (erlangs per busy chip), so erlangs / servers equals
+        # chips kept busy / chips: the queue and the admission measure load the same way
+        c = np.floor(chips_pool[p] * np.where(csg > 0, ag / np.where(csg > 0, csg, 1), 1.0))
         tbar = np.where(Lg > 0, ag / Lg, 0.0)
         cs2 = np.where(Lg > 0, s2g / Lg / np.where(tbar > 0, tbar ** 2, 1.0) - 1.0, 0.0)
         pw = np.where(c > 0, erlang_c(np.maximum(c, 1), ag), 1.0)
         theta = np.where((Lg > 0) & (ag < c), 2.0 * (c / tbar - Lg) / (1.0 + np.maximum(cs2, 0)) / 1e3, np.inf)
-        servers = np.floor(chips_pool * np.where(loads["L"] > 0, loads["nb"] / np.where(loads["L"] > 0, loads["L"], 1),
+        servers = np.floor(chips_pool * np.where(loads["cs"] > 0, loads["a"] / np.where(loads["cs"] > 0, loads["cs"], 1),
                                                  1.0))
         util = np.where(servers > 0, loads["a"] / servers, np.where(loads["a"] > 0, np.inf, 0.0))
     pw = np.where(~ok | (ag >= c), 1.0, np.where(Lg > 0, pw, 0.0))
@@ -528,11 +531,15 @@ def _admit(res, comps, options, miss_target, fixed, cap) -> np.ndarray:
     site's control or consumer chips, whichever option reaches it) admits the groups asking for it nearest first
     (smallest constant part of the step), first fit: a group whose chips kept busy would push the pool past ``cap``
     of its chips is refused and later, smaller ones may still fit. The device option has no limit; a pinned group
-    keeps its placement; a group no pool admits takes its first preference (and sees the queue)."""
+    keeps its placement; only options the group can use at all are taken (finite step time: reachable, not
+    overloaded by the group alone, a device option only where the class has one); a group no pool admits takes
+    its first usable preference (and sees the queue)."""
     ng = res["miss"].shape[0]
     if ng == 0:
         return np.zeros(0, np.int64)
     pref = _preference(res, miss_target)
+    avail = np.isfinite(res["latency"])             # reachable, and not overloaded by the group alone
+    first = pref[np.arange(ng), np.argmax(np.take_along_axis(avail, pref, axis=1), axis=1)]
     out = np.where(fixed >= 0, fixed, -1)
     remote = [o for o in options if "pool" in comps[o]]
     chips = comps[remote[0]]["chips"] if remote else np.zeros(0)
@@ -544,7 +551,7 @@ def _admit(res, comps, options, miss_target, fixed, cap) -> np.ndarray:
     room = cap * chips
     for r in range(pref.shape[1]):
         for k, o in enumerate(options):
-            ask = (out < 0) & (pref[:, r] == k)
+            ask = (out < 0) & (pref[:, r] == k) & avail[:, k]
             if not ask.any():
                 continue
             if o not in remote:                      # on the device: always room
@@ -557,7 +564,7 @@ def _admit(res, comps, options, miss_target, fixed, cap) -> np.ndarray:
                 if load[pl] + need <= room[pl]:
                     load[pl] += need
                     out[i] = k
-    return np.where(out >= 0, out, pref[:, 0])
+    return np.where(out >= 0, out, first)
 
 
 def _best(res, miss_target, fixed=None) -> np.ndarray:
@@ -626,10 +633,11 @@ def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, acc
     up = np.bincount(pop, weights=res["uplink"][rows, best], minlength=sites.size)
     ds["site_uplink"] = xr.DataArray(up, dims=("site",), coords={"site": sites},
                                      attrs={"units": "bit/s", "long_name": "uplink of device loops per access site (best options)"})
-    for o, u in util_out.items():
-        ds[f"utilisation_{o}"] = xr.DataArray(u, dims=("site", "pool"), coords={"pool": ["control", "consumer"]},
-                                              attrs={"units": "1",
-                                                     "long_name": f"pool utilisation if every group used {o}"})
+    if util_out:
+        u = next(iter(util_out.values()))          # the same pools for every option: their admitted load
+        ds["utilisation"] = xr.DataArray(u, dims=("site", "pool"), coords={"pool": ["control", "consumer"]},
+                                         attrs={"units": "1",
+                                                "long_name": "utilisation of each site's pools by the groups assigned to them"})
     return ds
 
 

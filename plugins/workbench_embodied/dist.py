@@ -278,6 +278,7 @@ def _prep(access, const_ms, deadline_ms, p_wait, theta, p_ho, ho_ms):
         dists, idx = access
         idx = np.broadcast_to(np.asarray(idx, np.int64), shape)
     b = [np.broadcast_to(np.asarray(v, float), shape).ravel() for v in (dl - const, p_wait, theta, p_ho, ho_ms)]
+    b[3] = np.where(b[4] > 0, b[3], 0.0)             # an interruption of 0 ms is no interruption
     return dists, idx.ravel(), b, shape
 
 

@@ -134,8 +134,8 @@ def workbench_objectives():
 
     yield Objective("embodied_devices_missing", func=study.devices_missing, sense="min", units="1",
                     long_name="devices whose best placement misses the class target", spaces=("embodied_sites",),
-                    description="Devices of the selected classes with no placement meeting their miss target (each "
-                    "option as the group sees it moving there alone, pools loaded by the admitted groups)")
+                    description="Devices of the selected classes whose assigned placement misses their class's miss "
+                    "target (the offload analysis's admission over all options)")
     yield Objective("embodied_sites_opened", func=study.sites_opened, sense="min", units="1",
                     long_name="edge sites opened", spaces=("embodied_sites",),
                     description="Candidate sites given accelerators")

@@ -307,7 +307,7 @@ def test_pools_admit_nearest_groups_up_to_the_cap():
     assert busy <= 0.9 * chips < 2 * busy                       # room for exactly one metro
     assert ds["best_option"].sel(group="a").item() == "edge"
     assert ds["best_option"].sel(group="b").item() != "edge"
-    assert float(ds["utilisation_edge"].sel(site="edge", pool="control")) <= 0.9 * 1.0 + 1e-9
+    assert float(ds["utilisation"].sel(site="edge", pool="control")) <= 0.9 * 1.0 + 1e-9
 
 
 def test_chunking_softens_misses():
@@ -430,3 +430,36 @@ def test_a_network_without_accelerators_still_answers():
     with pytest.warns(wb.WorkbenchWarning, match="regional, hub cannot serve"):
         ds2 = wb.analyze("offload", sc2, classes="agv", population="scenario")
     assert ds2["serving_site"].sel(option="edge").values[0] == "b"
+
+
+def test_queue_and_admission_measure_load_alike_when_batches_mix():
+    """Two models share a pool of 10 chips: A at 1,000 req/s x 1 ms, batch 1; B at 10 req/s x 2.5 s, batch 32.
+    Chips kept busy = 1 + 10 x 2.5 / 32 = 1.78125; erlangs = 1 + 25 = 26; servers = floor(10 x 26 / 1.78125) = 145;
+    utilisation = 26 / 145 (by hand), close to chips busy / chips, and nobody waits for ever."""
+    from workbench_embodied.analyses import _own_assigned, _pool_loads, _queue
+
+    geo = {"pool": np.array([0, 0]), "lam": np.array([1000.0, 10.0]), "t_inf": np.array([1.0, 2500.0]),
+           "batch": np.array([1.0, 32.0])}
+    assigned = np.array([0, 0])
+    loads = _pool_loads(1, [(0, geo)], assigned)
+    assert loads["cs"][0] == pytest.approx(1.78125)
+    pw, theta, util = _queue(geo, loads, assigned == 0, np.array([10.0]), _own_assigned(2, [(0, geo)], assigned))
+    assert util[0] == pytest.approx(26 / 145)
+    assert (pw < 1).all() and np.isfinite(theta).all()
+
+
+def test_remote_only_groups_are_never_put_on_their_device():
+    # 2 million control-panel arms at 125 Hz on one reserved chip: the pool cannot take them all
+    sc = _line(50.0, cls="arm", devices=2_000_000.0, chips=10)
+    ds = wb.analyze("offload", sc, classes="arm", population="scenario")
+    assert ds["best_option"].values[0] != "device"
+
+
+def test_the_study_counts_what_offload_reports():
+    from workbench_embodied.study import build_space, evaluate_solution
+
+    sc = wb.load_scenario("china-edwc")
+    ds = wb.analyze("offload", sc, classes="humanoid")
+    missing = float((ds["devices"] * ~ds["best_meets_target"]).sum())
+    sp = build_space(sc, classes="humanoid")
+    assert evaluate_solution(sp.context, ())["missing"] == pytest.approx(missing, rel=1e-9)
