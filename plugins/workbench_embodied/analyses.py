@@ -30,8 +30,9 @@ Queueing
     Erlang C gives ``P(wait)``, the Allen-Cunneen decay the exponential wait (the service-time mix's ``cs^2``).
     Loads follow the choices (:func:`_admit`): every option is first seen alone, then groups take their
     preferred options in turn and a site's pool admits them nearest first, first fit, up to 90% of its chips
-    (whichever option reaches it); the final pass loads each pool with its admitted groups and shows a group's
-    other options as it would see them moving there alone. A pool offered load at or above its servers is
+    (whichever option reaches it); the second pass loads each pool with its admitted groups and shows a group's
+    other options as it would see them moving there alone; groups whose admitted option then misses their target
+    are admitted once more (the others kept) with that option struck off, and a third pass evaluates that. A pool offered load at or above its servers is
     overloaded (miss probability 1).
 
 Mobility
@@ -504,6 +505,20 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         best = _admit(res, comps, options, g["miss_target"], fixed, ADMIT_UTILISATION)
         res, site_of, util_out, comps = run(best)
         passes = 2
+        # groups whose admitted option misses under the admitted load (the first pass saw every option alone) are
+        # admitted once more, the others kept where they are, with that option struck off
+        rows = np.arange(ng)
+        fail = (res["miss"][rows, best] > g["miss_target"]) & (fixed < 0)
+        if fail.any():
+            seen = {k: v.copy() for k, v in res.items()}
+            seen["miss"][rows[fail], best[fail]] = 1.0
+            seen["latency"][rows[fail], best[fail]] = np.inf
+            again = _admit(seen, comps, options, g["miss_target"], np.where(fail, fixed, best), ADMIT_UTILISATION,
+                           fallback=best)
+            if (again != best).any():
+                best = again
+                res, site_of, util_out, comps = run(best)
+                passes = 3
     if access_pop is None:
         from workbench.paths import group_access_site
 
@@ -526,14 +541,14 @@ def _preference(res, miss_target) -> np.ndarray:
     return np.lexsort((miss, energy, ~meets), axis=-1)
 
 
-def _admit(res, comps, options, miss_target, fixed, cap) -> np.ndarray:
+def _admit(res, comps, options, miss_target, fixed, cap, fallback=None) -> np.ndarray:
     """Assign each group an option: groups take their preferred options in turn (rank 0 first, ...); a pool (a
     site's control or consumer chips, whichever option reaches it) admits the groups asking for it nearest first
     (smallest constant part of the step), first fit: a group whose chips kept busy would push the pool past ``cap``
     of its chips is refused and later, smaller ones may still fit. The device option has no limit; a pinned group
     keeps its placement; only options the group can use at all are taken (finite step time: reachable, not
     overloaded by the group alone, a device option only where the class has one); a group no pool admits takes
-    its first usable preference (and sees the queue)."""
+    its first usable preference (and sees the queue), or its ``fallback`` where given."""
     ng = res["miss"].shape[0]
     if ng == 0:
         return np.zeros(0, np.int64)
@@ -564,7 +579,7 @@ def _admit(res, comps, options, miss_target, fixed, cap) -> np.ndarray:
                 if load[pl] + need <= room[pl]:
                     load[pl] += need
                     out[i] = k
-    return np.where(out >= 0, out, first)
+    return np.where(out >= 0, out, first if fallback is None else fallback)
 
 
 def _best(res, miss_target, fixed=None) -> np.ndarray:
