@@ -512,7 +512,9 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         if fail.any():
             seen = {k: v.copy() for k, v in res.items()}
             seen["miss"][rows[fail], best[fail]] = 1.0
-            seen["latency"][rows[fail], best[fail]] = np.inf
+            # a failing group moves only to an option that meets its target as the second pass saw it
+            off = fail[:, None] & (seen["miss"] > g["miss_target"][:, None])
+            seen["latency"] = np.where(off, np.inf, seen["latency"])
             again = _admit(seen, comps, options, g["miss_target"], np.where(fail, fixed, best), ADMIT_UTILISATION,
                            fallback=best)
             if (again != best).any():
