@@ -435,9 +435,11 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
     geoms = {o: geometry(tier_cols[o], e_share if o == "split" else np.ones(ng))
              for o in options if o != "device"}
 
-    def run(assigned):
+    def run(assigned, admitted=None):
         """Every option for every group, the pools loaded by the groups ``assigned`` (option index per group,
-        -1 = none) whichever option reaches them."""
+        -1 = none) and ``admitted``, whichever option reaches them."""
+        if admitted is not None:
+            assigned = np.where(admitted, assigned, -1)
         res = {k: np.full(shape, np.nan) for k in ("miss", "stall", "stop", "lateness", "latency", "energy",
                                                    "uplink", "queue_wait", "inference")}
         site_of = np.full(shape, -1, np.int64)
@@ -500,32 +502,33 @@ def evaluate(scenario, groups: Groups, params: EmbodiedParams, options=OPTIONS, 
         raise EmbodiedError(f"device.embodied_placement {bad} is not among the evaluated options {', '.join(options)}")
     res, site_of, util_out, comps = run(np.full(ng, -1, np.int64))
     best = _best(res, g["miss_target"], fixed)
+    admitted = np.ones(ng, bool)
     passes = 1
     if queueing:
-        best = _admit(res, comps, options, g["miss_target"], fixed, ADMIT_UTILISATION)
-        res, site_of, util_out, comps = run(best)
+        best, admitted = _admit(res, comps, options, g["miss_target"], fixed, ADMIT_UTILISATION)
+        res, site_of, util_out, comps = run(best, admitted)
         passes = 2
         # groups whose admitted option misses under the admitted load (the first pass saw every option alone) are
         # admitted once more, the others kept where they are, with that option struck off
         rows = np.arange(ng)
-        fail = (res["miss"][rows, best] > g["miss_target"]) & (fixed < 0)
+        fail = ((res["miss"][rows, best] > g["miss_target"]) | ~admitted) & (fixed < 0)
         if fail.any():
             seen = {k: v.copy() for k, v in res.items()}
             seen["miss"][rows[fail], best[fail]] = 1.0
             # a failing group moves only to an option that meets its target as the second pass saw it
             off = fail[:, None] & (seen["miss"] > g["miss_target"][:, None])
             seen["latency"] = np.where(off, np.inf, seen["latency"])
-            again = _admit(seen, comps, options, g["miss_target"], np.where(fail, fixed, best), ADMIT_UTILISATION,
-                           fallback=best)
-            if (again != best).any():
-                best = again
-                res, site_of, util_out, comps = run(best)
+            again, adm = _admit(seen, comps, options, g["miss_target"], np.where(fail, fixed, best),
+                                ADMIT_UTILISATION, fallback=best, fallback_admitted=admitted)
+            if (again != best).any() or (adm != admitted).any():
+                best, admitted = again, adm
+                res, site_of, util_out, comps = run(best, admitted)
                 passes = 3
     if access_pop is None:
         from workbench.paths import group_access_site
 
         access_pop = group_access_site(scenario, warn=False)
-    ds = _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop, best)
+    ds = _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop, best, admitted)
     ds.attrs["assignment_passes"] = passes
     return (ds, comps) if return_components else ds
 
@@ -543,19 +546,21 @@ def _preference(res, miss_target) -> np.ndarray:
     return np.lexsort((miss, energy, ~meets), axis=-1)
 
 
-def _admit(res, comps, options, miss_target, fixed, cap, fallback=None) -> np.ndarray:
+def _admit(res, comps, options, miss_target, fixed, cap, fallback=None, fallback_admitted=None):
     """Assign each group an option: groups take their preferred options in turn (rank 0 first, ...); a pool (a
     site's control or consumer chips, whichever option reaches it) admits the groups asking for it nearest first
     (smallest constant part of the step), first fit: a group whose chips kept busy would push the pool past ``cap``
     of its chips is refused and later, smaller ones may still fit. The device option has no limit; a pinned group
     keeps its placement; only options the group can use at all are taken (finite step time: reachable, not
-    overloaded by the group alone, a device option only where the class has one); a group no pool admits takes
-    its first usable preference (and sees the queue), or its ``fallback`` where given."""
+    overloaded by the group alone, a device option only where the class has one; not a sure miss); a group no
+    pool admits is placed on its first usable preference (or its ``fallback``) but not admitted: it loads no
+    pool and counts as missing its target. Returns (option index per group, admitted per group)."""
     ng = res["miss"].shape[0]
     if ng == 0:
-        return np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), np.zeros(0, bool)
     pref = _preference(res, miss_target)
-    avail = np.isfinite(res["latency"])             # reachable, and not overloaded by the group alone
+    # usable: reachable, not overloaded by the group alone, and not a sure miss
+    avail = np.isfinite(res["latency"]) & (np.nan_to_num(res["miss"], nan=1.0) < 1.0)
     first = pref[np.arange(ng), np.argmax(np.take_along_axis(avail, pref, axis=1), axis=1)]
     out = np.where(fixed >= 0, fixed, -1)
     remote = [o for o in options if "pool" in comps[o]]
@@ -581,7 +586,10 @@ def _admit(res, comps, options, miss_target, fixed, cap, fallback=None) -> np.nd
                 if load[pl] + need <= room[pl]:
                     load[pl] += need
                     out[i] = k
-    return np.where(out >= 0, out, first if fallback is None else fallback)
+    admitted = out >= 0
+    if fallback_admitted is not None:
+        admitted = np.where(admitted, True, fallback_admitted)
+    return np.where(out >= 0, out, first if fallback is None else fallback), admitted
 
 
 def _best(res, miss_target, fixed=None) -> np.ndarray:
@@ -594,13 +602,14 @@ def _best(res, miss_target, fixed=None) -> np.ndarray:
     return best if fixed is None else np.where(fixed >= 0, fixed, best)
 
 
-def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop, assigned) -> xr.Dataset:
+def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, access_pop, assigned,
+             admitted) -> xr.Dataset:
     go = ("group", "option")
     stall_share = np.clip(hz[:, None] * res["lateness"] / 1e3, 0.0, 1.0)
     target = g["miss_target"][:, None]
     meets = res["miss"] <= target
     best = assigned
-    any_meet = meets[np.arange(len(g)), best]        # a free group's best meets the target whenever any option does
+    any_meet = meets[np.arange(len(g)), best] & admitted      # a group no pool admitted is not served
     rows = np.arange(len(g))
     sites = pools["site"].to_numpy()
     serving_site = np.where(site_of >= 0, sites[np.maximum(site_of, 0)], "")
@@ -627,7 +636,8 @@ def _dataset(g, options, res, site_of, util_out, pools, slack, hz, act, lam, acc
             "meets_target": da(meets, go, "1", "miss probability within the class target"),
             "serving_site": da(serving_site.astype(str), go, "", "serving site of the remote loop"),
             "best_option": da(opts[best], ("group",), "", "best placement under the miss target (or the fixed one)"),
-            "best_meets_target": da(any_meet, ("group",), "1", "the best (or fixed) option meets the miss target"),
+            "best_meets_target": da(any_meet, ("group",), "1", "admitted at its placement, which meets the miss target"),
+            "admitted": da(admitted, ("group",), "1", "a pool admitted the group at its placement (device: always)"),
             "best_miss_probability": da(res["miss"][rows, best], ("group",), "1", "miss probability, best option"),
             "slack": da(slack, ("group",), "ms", "action-buffer slack from chunking"),
             "requests": da(lam, ("group",), "1/s", "remote-loop requests offered at the peak hour (all remote)"),
@@ -721,6 +731,8 @@ def deadlines_analysis(scenario, classes=None, population: str = "auto", hz=None
            for v in ("miss_probability", "stall_probability", "safety_stops_per_hour", "decision_rate", "action_rate",
                      "latency_mean", "energy_per_decision", "serving_site", "meets_target")}
     out = xr.Dataset(sel)
+    if placement == "best":             # a group placed but not admitted by any pool is not served
+        out["meets_target"] = (out["meets_target"] & ds["admitted"]).assign_attrs(ds["meets_target"].attrs)
     out["placement"] = xr.DataArray(k.astype(str), dims="group")
     if method == "monte_carlo":
         p = EmbodiedParams.from_scenario(scenario, **(params or {}))
