@@ -505,3 +505,46 @@ SPEC_TYPES: Mapping[str, type] = {
     "report_sections": ReportSection,
     "commands": CommandSpec,
 }
+
+
+def prefixed_parameters(scenario, prefix: str, names, table, overrides: Mapping[str, Any] | None = None,
+                        error: type[Exception] = PluginError) -> dict[str, float]:
+    """A plugin's scenario parameters ``<prefix>_<name>`` as ``{name: float}``, with checked overrides.
+
+    Parameters
+    ----------
+    scenario : Scenario or None
+        Values the scenario sets (NaN or None = not set) are taken as they are (the schema checked them).
+    prefix : str
+        The plugin's parameter prefix (``"ops"``, ``"embodied"``).
+    names : iterable of str
+        The parameter names without the prefix (e.g. a dataclass's fields).
+    table : iterable of (name, unit, default, description, min, max)
+        The plugin's parameter table (what it yields as :class:`ParameterSpec`); gives the ranges.
+    overrides : mapping, optional
+        ``name`` or ``<prefix>_name`` -> value; each must be a known name and a number within its range.
+    error : exception class
+        Raised for a bad override, with a message naming the parameter and what was expected.
+    """
+    names = list(names)
+    params = scenario.parameters if scenario is not None else {}
+    out: dict[str, float] = {}
+    for n in names:
+        v = params.get(f"{prefix}_{n}") if hasattr(params, "get") else None
+        if v is not None and not (isinstance(v, float) and math.isnan(v)):
+            out[n] = float(v)
+    bounds = {row[0].removeprefix(f"{prefix}_"): (row[4], row[5], row[1]) for row in table}
+    for k, v in (overrides or {}).items():
+        n = k.removeprefix(f"{prefix}_")
+        if n not in names:
+            raise error(f"unknown {prefix} parameter {k!r}; expected one of "
+                        f"{', '.join(f'{prefix}_' + m for m in names)}")
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise error(f"{prefix} parameter {prefix}_{n}: expected a number, got {v!r}") from None
+        lo, hi, unit = bounds.get(n, (None, None, ""))
+        if math.isnan(f) or (lo is not None and f < lo) or (hi is not None and f > hi):
+            raise error(f"{prefix} parameter {prefix}_{n} = {v!r}: expected {lo:g} to {hi:g} [{unit}]")
+        out[n] = f
+    return out

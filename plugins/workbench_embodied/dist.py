@@ -110,14 +110,16 @@ class AccessDist:
             comps.append((self.tail_share, self.tail_mu, self.tail_sigma))
         return comps
 
+    def _above_shift(self, t):
+        """(``t - shift``, where it is positive, its log there (0 elsewhere)) for ``t`` [ms]."""
+        y = np.asarray(t, float) - self.shift
+        pos = y > 0
+        return y, pos, np.log(np.where(pos, y, 1.0))
+
     def sf(self, t) -> np.ndarray:
         """``P(A > t)`` for ``t`` [ms] (array)."""
-        t = np.asarray(t, float)
-        y = t - self.shift
-        out = np.zeros(np.shape(t))
-        pos = y > 0
-        with np.errstate(divide="ignore"):
-            ly = np.log(np.where(pos, y, 1.0))
+        _, pos, ly = self._above_shift(t)
+        out = np.zeros(np.shape(pos))
         for w, mu, sig in self._components():
             if sig > 0:
                 part = ndtr((mu - ly) / sig)
@@ -136,12 +138,8 @@ class AccessDist:
 
     def partial_excess(self, y) -> np.ndarray:
         """``E[(A - y)^+]`` [ms] in closed form (lognormal partial expectation)."""
-        y = np.asarray(y, float)
-        z = y - self.shift
-        out = np.zeros(np.shape(y))
-        pos = z > 0
-        with np.errstate(divide="ignore"):
-            lz = np.log(np.where(pos, z, 1.0))
+        z, pos, lz = self._above_shift(y)
+        out = np.zeros(np.shape(pos))
         for w, mu, sig in self._components():
             m = math.exp(mu + sig * sig / 2)
             if sig > 0:

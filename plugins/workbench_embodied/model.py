@@ -23,7 +23,6 @@ Inference time of model ``m`` on chip ``x``:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, fields
 from functools import cache
@@ -156,29 +155,12 @@ class EmbodiedParams:
 
     @classmethod
     def from_scenario(cls, scenario, **overrides) -> EmbodiedParams:
+        from workbench.plugin_types import prefixed_parameters
+
         from .plugin import PARAMETERS
 
-        bounds = {name.removeprefix("embodied_"): (lo, hi, unit) for name, unit, _, _, lo, hi in PARAMETERS}
-        p = scenario.parameters if scenario is not None else {}
-        kw = {}
-        for f in fields(cls):
-            v = p.get(f"embodied_{f.name}") if hasattr(p, "get") else None
-            if v is not None and not (isinstance(v, float) and math.isnan(v)):
-                kw[f.name] = float(v)
-        for k, v in overrides.items():
-            k2 = k.removeprefix("embodied_")
-            if k2 not in bounds:
-                raise EmbodiedError(f"unknown embodied parameter {k!r}; expected one of "
-                                    f"{', '.join('embodied_' + f.name for f in fields(cls))}")
-            try:
-                val = float(v)
-            except (TypeError, ValueError):
-                raise EmbodiedError(f"embodied parameter embodied_{k2}: expected a number, got {v!r}") from None
-            lo, hi, unit = bounds[k2]
-            if math.isnan(val) or val < lo or val > hi:
-                raise EmbodiedError(f"embodied parameter embodied_{k2} = {v!r}: expected {lo:g} to {hi:g} [{unit}]")
-            kw[k2] = val
-        return cls(**kw)
+        return cls(**prefixed_parameters(scenario, "embodied", [f.name for f in fields(cls)], PARAMETERS, overrides,
+                                         EmbodiedError))
 
 
 # ---------------------------------------------------------------------- inference time

@@ -158,29 +158,11 @@ class OpsParams:
 
     @classmethod
     def from_scenario(cls, scenario, **overrides) -> OpsParams:
-        p = scenario.parameters if scenario is not None else {}
-        kw = {}
-        for f in cls.__dataclass_fields__:
-            key = f"ops_{f}"
-            if key in p and p[key] is not None and not (isinstance(p[key], float) and math.isnan(p[key])):
-                kw[f] = float(p[key])
+        from workbench.plugin_types import prefixed_parameters
+
         from .plugin import PARAMETERS
 
-        bounds = {name.removeprefix("ops_"): (lo, hi, unit) for name, unit, _, _, lo, hi in PARAMETERS}
-        for k, v in overrides.items():
-            k2 = k.removeprefix("ops_")
-            if k2 not in cls.__dataclass_fields__:
-                raise OpsError(f"unknown ops parameter {k!r}; expected one of "
-                               f"{', '.join('ops_' + n for n in cls.__dataclass_fields__)}")
-            try:
-                f = float(v)
-            except (TypeError, ValueError):
-                raise OpsError(f"ops parameter ops_{k2}: expected a number, got {v!r}") from None
-            lo, hi, unit = bounds.get(k2, (None, None, ""))
-            if math.isnan(f) or (lo is not None and f < lo) or (hi is not None and f > hi):
-                raise OpsError(f"ops parameter ops_{k2} = {v!r}: expected {lo:g} to {hi:g} [{unit}]")
-            kw[k2] = f
-        return cls(**kw)
+        return cls(**prefixed_parameters(scenario, "ops", cls.__dataclass_fields__, PARAMETERS, overrides, OpsError))
 
     @property
     def off_hours_share(self) -> float:
